@@ -1,0 +1,101 @@
+"""One configuration object for chunkzip.
+
+``chunkzip.config.set(key=value, ...)`` sets values; used as a context manager it restores
+the previous values on exit. ``chunkzip.config.get(key)`` reads one.
+
+Keys
+----
+threads : int
+    Size of the chunk thread pool (default: the machine's cores).
+allow_pickle : bool
+    Whether the Pickle object codec may decode (default False: unpickling runs code).
+default_compressor : Codec or None
+    Compressor of arrays created without ``compressor=`` (default Blosc lz4, level 5, shuffle).
+write_empty_chunks : bool
+    Default of the array creation keyword of that name (default True).
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+_UNSET = object()
+
+
+def _default_compressor() -> Any:
+    from .codecs.blosc import Blosc
+
+    return Blosc(cname="lz4", clevel=5, shuffle=Blosc.SHUFFLE)
+
+
+class Config:
+    """Process-wide settings; see the module docstring for the keys."""
+
+    _lock = threading.RLock()
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {
+            "threads": os.cpu_count() or 1,
+            "allow_pickle": False,
+            "default_compressor": _UNSET,  # built on first use (keeps import cheap)
+            "write_empty_chunks": True,
+        }
+
+    def get(self, key: str) -> Any:
+        """Return the value of ``key``."""
+        if key not in self._values:
+            raise KeyError(f"unknown chunkzip config key {key!r}; known: {sorted(self._values)}")
+        value = self._values[key]
+        if key == "default_compressor" and value is _UNSET:
+            with self._lock:
+                if self._values[key] is _UNSET:
+                    self._values[key] = _default_compressor()
+                value = self._values[key]
+        return value
+
+    def set(self, **values: Any) -> "_Restore":
+        """Set values; returns a context manager that restores the previous ones."""
+        unknown = set(values) - set(self._values)
+        if unknown:
+            raise KeyError(f"unknown chunkzip config key(s) {sorted(unknown)}; known: {sorted(self._values)}")
+        if "threads" in values:
+            n = values["threads"]
+            if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+                raise ValueError(f"threads must be a positive int, got {n!r}")
+        if "default_compressor" in values and values["default_compressor"] is not None:
+            from .codecs.registry import get_codec
+
+            values["default_compressor"] = get_codec(values["default_compressor"])
+        with self._lock:
+            previous = {k: self._values[k] for k in values}
+            self._values.update(values)
+        return _Restore(self, previous)
+
+    def __repr__(self) -> str:
+        return f"chunkzip.config({ {k: self.get(k) for k in self._values} })"
+
+
+class _Restore:
+    def __init__(self, cfg: Config, previous: dict[str, Any]) -> None:
+        self._cfg, self._previous = cfg, previous
+
+    def __enter__(self) -> Config:
+        return self._cfg
+
+    def __exit__(self, *exc: Any) -> None:
+        with self._cfg._lock:
+            self._cfg._values.update(self._previous)
+
+
+_config = Config()
+
+
+def get(key: str) -> Any:
+    """Return the value of configuration ``key``."""
+    return _config.get(key)
+
+
+def set(**values: Any) -> _Restore:  # noqa: A001 - the public name is ``config.set``
+    """Set configuration values; usable as a context manager that restores them."""
+    return _config.set(**values)
