@@ -1,0 +1,240 @@
+/*
+ * chunkzip: byte shuffle and bit shuffle kernels.  See shuffle.h for the layouts.
+ *
+ * Written as plain loops with compile-time element sizes for the common typesizes
+ * (2, 4, 8), so that the compiler can vectorise the strided loads/stores without any
+ * machine-specific flags.
+ */
+#include <string.h>
+
+#include "shuffle.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CZ_INLINE static inline __attribute__((always_inline))
+#else
+#define CZ_INLINE static inline
+#endif
+
+/* ------------------------------------------------------------------------------- */
+/* byte shuffle                                                                     */
+/* ------------------------------------------------------------------------------- */
+
+#define CZ_SHUF_FIXED(TS)                                                              \
+  static void shuffle_##TS(const uint8_t *restrict src, uint8_t *restrict dest,         \
+                           size_t n) {                                                \
+    for (size_t i = 0; i < n; i++) {                                                  \
+      for (size_t j = 0; j < TS; j++) {                                               \
+        dest[j * n + i] = src[i * TS + j];                                            \
+      }                                                                               \
+    }                                                                                 \
+  }                                                                                   \
+  static void unshuffle_##TS(const uint8_t *restrict src, uint8_t *restrict dest,       \
+                             size_t n) {                                              \
+    for (size_t i = 0; i < n; i++) {                                                  \
+      for (size_t j = 0; j < TS; j++) {                                               \
+        dest[i * TS + j] = src[j * n + i];                                            \
+      }                                                                               \
+    }                                                                                 \
+  }
+
+CZ_SHUF_FIXED(2)
+CZ_SHUF_FIXED(4)
+CZ_SHUF_FIXED(8)
+
+/* Generic typesize: tile over elements so that each tile of the source stays in L1
+   while it is read once per byte position. */
+#define CZ_TILE 256
+
+static void shuffle_generic(const uint8_t *restrict src, uint8_t *restrict dest,
+                            size_t n, size_t ts) {
+  for (size_t i0 = 0; i0 < n; i0 += CZ_TILE) {
+    size_t i1 = i0 + CZ_TILE < n ? i0 + CZ_TILE : n;
+    for (size_t j = 0; j < ts; j++) {
+      uint8_t *restrict d = dest + j * n;
+      const uint8_t *restrict s = src + j;
+      for (size_t i = i0; i < i1; i++) {
+        d[i] = s[i * ts];
+      }
+    }
+  }
+}
+
+static void unshuffle_generic(const uint8_t *restrict src, uint8_t *restrict dest,
+                              size_t n, size_t ts) {
+  for (size_t i0 = 0; i0 < n; i0 += CZ_TILE) {
+    size_t i1 = i0 + CZ_TILE < n ? i0 + CZ_TILE : n;
+    for (size_t j = 0; j < ts; j++) {
+      const uint8_t *restrict s = src + j * n;
+      uint8_t *restrict d = dest + j;
+      for (size_t i = i0; i < i1; i++) {
+        d[i * ts] = s[i];
+      }
+    }
+  }
+}
+
+void cz_byte_shuffle(const uint8_t *src, uint8_t *dest, size_t nbytes, size_t typesize) {
+  size_t n, body;
+  if (typesize <= 1 || nbytes < typesize) {
+    if (nbytes) memcpy(dest, src, nbytes);
+    return;
+  }
+  n = nbytes / typesize;
+  body = n * typesize;
+  switch (typesize) {
+    case 2: shuffle_2(src, dest, n); break;
+    case 4: shuffle_4(src, dest, n); break;
+    case 8: shuffle_8(src, dest, n); break;
+    default: shuffle_generic(src, dest, n, typesize); break;
+  }
+  if (nbytes > body) memcpy(dest + body, src + body, nbytes - body);
+}
+
+void cz_byte_unshuffle(const uint8_t *src, uint8_t *dest, size_t nbytes, size_t typesize) {
+  size_t n, body;
+  if (typesize <= 1 || nbytes < typesize) {
+    if (nbytes) memcpy(dest, src, nbytes);
+    return;
+  }
+  n = nbytes / typesize;
+  body = n * typesize;
+  switch (typesize) {
+    case 2: unshuffle_2(src, dest, n); break;
+    case 4: unshuffle_4(src, dest, n); break;
+    case 8: unshuffle_8(src, dest, n); break;
+    default: unshuffle_generic(src, dest, n, typesize); break;
+  }
+  if (nbytes > body) memcpy(dest + body, src + body, nbytes - body);
+}
+
+/* ------------------------------------------------------------------------------- */
+/* bit shuffle                                                                      */
+/* ------------------------------------------------------------------------------- */
+
+/* Transpose the 8x8 bit matrix held in x, where entry (row r, column c) is bit c of
+   byte r (bit 8r + c).  After the call, byte c holds in bit r what was bit c of byte r.
+   Three delta swaps (Hacker's Delight, section 7-3). */
+CZ_INLINE uint64_t transpose8x8(uint64_t x) {
+  uint64_t t;
+  t = (x ^ (x >> 7)) & 0x00AA00AA00AA00AAULL;
+  x = x ^ t ^ (t << 7);
+  t = (x ^ (x >> 14)) & 0x0000CCCC0000CCCCULL;
+  x = x ^ t ^ (t << 14);
+  t = (x ^ (x >> 28)) & 0x00000000F0F0F0F0ULL;
+  x = x ^ t ^ (t << 28);
+  return x;
+}
+
+CZ_INLINE uint64_t load64le(const uint8_t *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap64(v);
+#endif
+  return v;
+}
+
+CZ_INLINE void store64le(uint8_t *p, uint64_t v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap64(v);
+#endif
+  memcpy(p, &v, 8);
+}
+
+/* Transpose an 8x8 byte matrix held in 8 words (row q = w[q], column = byte index):
+   afterwards byte c of w[q] is what was byte q of w[c]. */
+CZ_INLINE void transpose8x8_bytes(uint64_t w[8]) {
+  uint64_t t;
+  int q;
+  for (q = 0; q < 8; q += 2) {
+    t = ((w[q] >> 8) ^ w[q + 1]) & 0x00FF00FF00FF00FFULL;
+    w[q + 1] ^= t;
+    w[q] ^= t << 8;
+  }
+  for (q = 0; q < 8; q += 4) {
+    t = ((w[q] >> 16) ^ w[q + 2]) & 0x0000FFFF0000FFFFULL;
+    w[q + 2] ^= t;
+    w[q] ^= t << 16;
+    t = ((w[q + 1] >> 16) ^ w[q + 3]) & 0x0000FFFF0000FFFFULL;
+    w[q + 3] ^= t;
+    w[q + 1] ^= t << 16;
+  }
+  for (q = 0; q < 4; q++) {
+    t = ((w[q] >> 32) ^ w[q + 4]) & 0x00000000FFFFFFFFULL;
+    w[q + 4] ^= t;
+    w[q] ^= t << 32;
+  }
+}
+
+/* Gather byte j of the 8 elements starting at p (element stride ts) into one word,
+   element b in byte b. */
+CZ_INLINE uint64_t gather8(const uint8_t *p, size_t ts, size_t j) {
+  uint64_t x = 0;
+  for (size_t b = 0; b < 8; b++) x |= (uint64_t)p[b * ts + j] << (8 * b);
+  return x;
+}
+
+void cz_bit_shuffle(const uint8_t *src, uint8_t *dest, size_t nbytes, size_t typesize) {
+  size_t ts = typesize ? typesize : 1;
+  size_t n = nbytes / ts;
+  size_t nb = n / 8;          /* bytes per bit-row */
+  size_t done = nb * 8 * ts;  /* bytes covered by the transposition */
+  size_t g = 0, j;
+  int k;
+
+  /* 8 groups of 8 elements at a time: 8 bit-transposes, then an 8x8 byte transpose,
+     so that every bit-row receives one aligned 8-byte store. */
+  for (; g + 8 <= nb; g += 8) {
+    const uint8_t *p = src + g * 8 * ts;
+    for (j = 0; j < ts; j++) {
+      uint64_t w[8];
+      for (int q = 0; q < 8; q++) w[q] = transpose8x8(gather8(p + (size_t)q * 8 * ts, ts, j));
+      /* w[q] byte k = bits k of group g+q; we want row k word with byte q = that. */
+      transpose8x8_bytes(w);
+      for (k = 0; k < 8; k++) store64le(dest + (j * 8 + (size_t)k) * nb + g, w[k]);
+    }
+  }
+  for (; g < nb; g++) {
+    const uint8_t *p = src + g * 8 * ts;
+    for (j = 0; j < ts; j++) {
+      uint64_t x = transpose8x8(gather8(p, ts, j));
+      for (k = 0; k < 8; k++) dest[(j * 8 + (size_t)k) * nb + g] = (uint8_t)(x >> (8 * k));
+    }
+  }
+  if (nbytes > done) memcpy(dest + done, src + done, nbytes - done);
+}
+
+void cz_bit_unshuffle(const uint8_t *src, uint8_t *dest, size_t nbytes, size_t typesize) {
+  size_t ts = typesize ? typesize : 1;
+  size_t n = nbytes / ts;
+  size_t nb = n / 8;
+  size_t done = nb * 8 * ts;
+  size_t g = 0, j;
+  int k, b;
+
+  for (; g + 8 <= nb; g += 8) {
+    uint8_t *p = dest + g * 8 * ts;
+    for (j = 0; j < ts; j++) {
+      uint64_t w[8];
+      /* row k word: byte q = bits k of group g+q */
+      for (k = 0; k < 8; k++) w[k] = load64le(src + (j * 8 + (size_t)k) * nb + g);
+      transpose8x8_bytes(w);
+      /* now w[q] byte k = bits k of group g+q */
+      for (int q = 0; q < 8; q++) {
+        uint64_t x = transpose8x8(w[q]);
+        uint8_t *e = p + (size_t)q * 8 * ts + j;
+        for (b = 0; b < 8; b++) e[(size_t)b * ts] = (uint8_t)(x >> (8 * b));
+      }
+    }
+  }
+  for (; g < nb; g++) {
+    uint8_t *p = dest + g * 8 * ts;
+    for (j = 0; j < ts; j++) {
+      uint64_t x = 0;
+      for (k = 0; k < 8; k++) x |= (uint64_t)src[(j * 8 + (size_t)k) * nb + g] << (8 * k);
+      x = transpose8x8(x);
+      for (b = 0; b < 8; b++) p[(size_t)b * ts + j] = (uint8_t)(x >> (8 * b));
+    }
+  }
+  if (nbytes > done) memcpy(dest + done, src + done, nbytes - done);
+}
