@@ -1,0 +1,165 @@
+/* checksum.c -- CRC32C and Fletcher-32 kernels (see checksum.h). */
+#include "checksum.h"
+
+#include <string.h>
+
+#define CZ_CRC32C_POLY 0x82F63B78u /* Castagnoli, bit-reflected */
+
+static uint32_t cz_crc32c_table[8][256];
+static int cz_crc32c_ready = 0;
+static int cz_crc32c_use_hw = 0;
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CZ_HAVE_X86_CRC 1
+#include <nmmintrin.h>
+
+/* One CRC32 instruction stream; compiled for SSE4.2 only in this function and only
+ * called after the CPU reported the feature at run time. */
+__attribute__((target("sse4.2")))
+static uint32_t cz_crc32c_hw(uint32_t crc, const uint8_t *p, size_t len)
+{
+    uint64_t c = crc;
+    while (len && ((uintptr_t)p & 7u)) {
+        c = _mm_crc32_u8((uint32_t)c, *p++);
+        len--;
+    }
+    while (len >= 32) {
+        uint64_t w0, w1, w2, w3;
+        memcpy(&w0, p, 8);
+        memcpy(&w1, p + 8, 8);
+        memcpy(&w2, p + 16, 8);
+        memcpy(&w3, p + 24, 8);
+        c = _mm_crc32_u64(c, w0);
+        c = _mm_crc32_u64(c, w1);
+        c = _mm_crc32_u64(c, w2);
+        c = _mm_crc32_u64(c, w3);
+        p += 32;
+        len -= 32;
+    }
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        c = _mm_crc32_u64(c, w);
+        p += 8;
+        len -= 8;
+    }
+    while (len--) {
+        c = _mm_crc32_u8((uint32_t)c, *p++);
+    }
+    return (uint32_t)c;
+}
+#endif
+
+void cz_checksum_init(void)
+{
+    uint32_t n, k, c;
+    if (cz_crc32c_ready) {
+        return;
+    }
+    for (n = 0; n < 256; n++) {
+        c = n;
+        for (k = 0; k < 8; k++) {
+            c = (c & 1u) ? (c >> 1) ^ CZ_CRC32C_POLY : (c >> 1);
+        }
+        cz_crc32c_table[0][n] = c;
+    }
+    for (n = 0; n < 256; n++) {
+        c = cz_crc32c_table[0][n];
+        for (k = 1; k < 8; k++) {
+            c = (c >> 8) ^ cz_crc32c_table[0][c & 0xffu];
+            cz_crc32c_table[k][n] = c;
+        }
+    }
+#ifdef CZ_HAVE_X86_CRC
+    __builtin_cpu_init();
+    cz_crc32c_use_hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+#endif
+    cz_crc32c_ready = 1;
+}
+
+/* Raw (un-xored) register update, table driven. */
+static uint32_t cz_crc32c_sw_raw(uint32_t c, const uint8_t *p, size_t len)
+{
+    const uint32_t (*t)[256] = cz_crc32c_table;
+    while (len && ((uintptr_t)p & 7u)) {
+        c = (c >> 8) ^ t[0][(c ^ *p++) & 0xffu];
+        len--;
+    }
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        w ^= c;
+        c = t[7][w & 0xffu] ^ t[6][(w >> 8) & 0xffu] ^
+            t[5][(w >> 16) & 0xffu] ^ t[4][(w >> 24) & 0xffu] ^
+            t[3][(w >> 32) & 0xffu] ^ t[2][(w >> 40) & 0xffu] ^
+            t[1][(w >> 48) & 0xffu] ^ t[0][w >> 56];
+        p += 8;
+        len -= 8;
+    }
+#endif
+    while (len--) {
+        c = (c >> 8) ^ t[0][(c ^ *p++) & 0xffu];
+    }
+    return c;
+}
+
+uint32_t cz_crc32c_sw(uint32_t crc, const void *data, size_t len)
+{
+    if (!cz_crc32c_ready) {
+        cz_checksum_init();
+    }
+    return ~cz_crc32c_sw_raw(~crc, (const uint8_t *)data, len);
+}
+
+uint32_t cz_crc32c(uint32_t crc, const void *data, size_t len)
+{
+    if (!cz_crc32c_ready) {
+        cz_checksum_init();
+    }
+#ifdef CZ_HAVE_X86_CRC
+    if (cz_crc32c_use_hw) {
+        return ~cz_crc32c_hw(~crc, (const uint8_t *)data, len);
+    }
+#endif
+    return ~cz_crc32c_sw_raw(~crc, (const uint8_t *)data, len);
+}
+
+int cz_crc32c_hw_enabled(void)
+{
+    if (!cz_crc32c_ready) {
+        cz_checksum_init();
+    }
+    return cz_crc32c_use_hw;
+}
+
+uint32_t cz_fletcher32(const void *data, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    size_t words = len / 2;
+    uint32_t sum1 = 0, sum2 = 0;
+
+    /* Same block length and folding as HDF5, so that even the (theoretical) uint32
+     * wrap-around of the reference implementation is reproduced bit for bit. */
+    while (words) {
+        size_t block = words > 360 ? 360 : words;
+        words -= block;
+        do {
+            sum1 += ((uint32_t)p[0] << 8) | (uint32_t)p[1];
+            sum2 += sum1;
+            p += 2;
+        } while (--block);
+        sum1 = (sum1 & 0xffffu) + (sum1 >> 16);
+        sum2 = (sum2 & 0xffffu) + (sum2 >> 16);
+    }
+    if (len & 1u) {
+        sum1 += (uint32_t)p[0] << 8;
+        sum2 += sum1;
+        sum1 = (sum1 & 0xffffu) + (sum1 >> 16);
+        sum2 = (sum2 & 0xffffu) + (sum2 >> 16);
+    }
+    sum1 = (sum1 & 0xffffu) + (sum1 >> 16);
+    sum2 = (sum2 & 0xffffu) + (sum2 >> 16);
+    return (sum2 << 16) | sum1;
+}
