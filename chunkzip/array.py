@@ -1,0 +1,478 @@
+"""The chunked array."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from . import indexing
+from .attrs import Attributes
+from .chunks import all_chunk_coords, cdata_shape, chunk_region
+from .metadata import V2_ARRAY_KEY, V2_ATTRS_KEY, V3_KEY, ArrayMeta, json_dumps
+from .pipeline import Pipeline
+
+
+class ReadOnlyError(PermissionError):
+    """Raised on writes, resizes and appends to a read-only array."""
+
+
+class Array:
+    """A chunked, compressed N-dimensional array in a Zarr v2 or v3 store.
+
+    Create arrays with :func:`chunkzip.zeros`, :func:`chunkzip.open` and friends rather
+    than directly. Indexing follows NumPy: ``z[...]`` reads, ``z[...] = v`` writes;
+    ``z.oindex``, ``z.vindex`` and ``z.blocks`` give orthogonal, coordinate/mask and block
+    selections.
+    """
+
+    def __init__(self, store: Any, path: str, meta: ArrayMeta, read_only: bool = False,
+                 synchronizer: Any = None, write_empty_chunks: bool = True) -> None:
+        self._store = store
+        self._path = path
+        self._meta = meta
+        self._read_only = read_only
+        self._synchronizer = synchronizer
+        self._write_empty_chunks = write_empty_chunks
+        self._prefix = path + "/" if path else ""
+        self._attrs = Attributes(self)
+        self._pipeline = Pipeline(meta, store, self._prefix, synchronizer, write_empty_chunks)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def store(self) -> Any:
+        """The store holding the array."""
+        return self._store
+
+    @property
+    def path(self) -> str:
+        """The array's path inside its store ('' for the root)."""
+        return self._path
+
+    @property
+    def name(self) -> str | None:
+        return "/" + self._path if self._path else None
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    @property
+    def synchronizer(self) -> Any:
+        return self._synchronizer
+
+    @property
+    def metadata(self) -> ArrayMeta:
+        return self._meta
+
+    @property
+    def zarr_format(self) -> int:
+        return self._meta.zarr_format
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._meta.shape
+
+    @property
+    def chunks(self) -> tuple[int, ...]:
+        return self._meta.chunks
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._meta.dtype
+
+    @property
+    def fill_value(self) -> Any:
+        return self._meta.fill_value
+
+    @property
+    def order(self) -> str:
+        return self._meta.order
+
+    @property
+    def compressor(self) -> Any:
+        """The (first) compressor, or None."""
+        return self._meta.compressors[0] if self._meta.compressors else None
+
+    @property
+    def compressors(self) -> tuple:
+        """All bytes→bytes codecs, in order."""
+        return tuple(self._meta.compressors)
+
+    @property
+    def filters(self) -> list | None:
+        """Filters (including an object codec), or None when there are none."""
+        fs = list(self._meta.filters) + ([self._meta.serializer] if self._meta.serializer else [])
+        return fs or None
+
+    @property
+    def write_empty_chunks(self) -> bool:
+        return self._write_empty_chunks
+
+    @property
+    def dimension_names(self) -> list | None:
+        return self._meta.dimension_names
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the array takes uncompressed."""
+        return self.size * self.dtype.itemsize
+
+    @property
+    def cdata_shape(self) -> tuple[int, ...]:
+        """Number of chunks along each dimension."""
+        return cdata_shape(self.shape, self.chunks)
+
+    @property
+    def nchunks(self) -> int:
+        return math.prod(self.cdata_shape)
+
+    @property
+    def nchunks_initialized(self) -> int:
+        """Number of chunks that are stored (inside the array's shape)."""
+        grid = self.cdata_shape
+        n = 0
+        for k in self._pipeline.chunk_keys():
+            c = self._pipeline.parse_key(k)
+            if c is not None and len(c) == len(grid) and all(i < g for i, g in zip(c, grid)):
+                n += 1
+        return n
+
+    @property
+    def nbytes_stored(self) -> int:
+        """Bytes stored for the array: chunks plus metadata."""
+        return self._store.size_prefix(self._prefix) if self._prefix else sum(
+            self._store.getsize(k) for k in self._store.list_prefix(""))
+
+    @property
+    def attrs(self) -> Attributes:
+        """User attributes (``.zattrs`` in v2, ``attributes`` in v3), saved on every change."""
+        return self._attrs
+
+    @property
+    def info(self) -> Any:
+        """A report of the array's properties and storage (text repr and HTML)."""
+        from .info import Info
+
+        return Info(self)
+
+    # ------------------------------------------------------------------ python protocol
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d array")
+        return self.shape[0]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        a = self[...]
+        if not isinstance(a, np.ndarray):
+            a = np.asarray(a)
+        return a.astype(dtype) if dtype is not None else a
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Array) and self._store == other._store and self._path == other._path
+
+    def __hash__(self) -> int:
+        return hash((type(self._store).__name__, self._path))
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        dt = self.dtype.str if self.dtype.kind in "SUV" else str(self.dtype)
+        where = f" {self.name}" if self.name else ""
+        return f"<chunkzip.Array{where} {self.shape} {dt}>"
+
+    def __getstate__(self) -> dict:
+        return {"store": self._store, "path": self._path, "read_only": self._read_only,
+                "synchronizer": self._synchronizer, "write_empty_chunks": self._write_empty_chunks}
+
+    def __setstate__(self, state: dict) -> None:
+        from .api import open_array
+
+        other = open_array(state["store"], path=state["path"], mode="r" if state["read_only"] else "r+",
+                           synchronizer=state["synchronizer"], write_empty_chunks=state["write_empty_chunks"])
+        self.__dict__.update(other.__dict__)
+        self._attrs = Attributes(self)
+
+    # ------------------------------------------------------------------ metadata I/O
+    def _write_metadata(self) -> None:
+        self._check_writable()
+        meta = self._meta
+        if meta.zarr_format == 2:
+            self._store.set(self._prefix + V2_ARRAY_KEY, meta.encode())
+            if meta.attributes:
+                self._store.set(self._prefix + V2_ATTRS_KEY, json_dumps(meta.attributes))
+            else:
+                self._store.delete(self._prefix + V2_ATTRS_KEY)
+        else:
+            self._store.set(self._prefix + V3_KEY, meta.encode())
+
+    def _set_meta(self, meta: ArrayMeta) -> None:
+        self._meta = meta
+        self._pipeline = Pipeline(meta, self._store, self._prefix, self._synchronizer, self._write_empty_chunks)
+
+    def _check_writable(self) -> None:
+        if self._read_only:
+            raise ReadOnlyError("this array is read-only (opened with mode='r' or read_only=True)")
+
+    # ------------------------------------------------------------------ reading
+    def _read(self, indexer: Any, fields: Any = None) -> Any:
+        out = np.empty(indexer.shape, dtype=self.dtype)
+        self._pipeline.read(indexer, out)
+        result = indexer.finalize(out)
+        if fields is not None:
+            result = _select_fields(result, fields)
+        if getattr(indexer, "scalar", False):
+            return result[()]
+        return result
+
+    def __getitem__(self, selection: Any) -> Any:
+        fields, selection = indexing.pop_fields(selection)
+        return self._read(indexing.indexer_for_getitem(selection, self.shape, self.chunks), fields)
+
+    def get_basic_selection(self, selection: Any = Ellipsis, fields: Any = None) -> Any:
+        """Read a basic selection (ints, slices, Ellipsis)."""
+        return self._read(indexing.BasicIndexer(selection, self.shape, self.chunks), fields)
+
+    def get_orthogonal_selection(self, selection: Any, fields: Any = None) -> Any:
+        """Read an orthogonal selection (each dimension indexed independently)."""
+        return self._read(indexing.OrthogonalIndexer(selection, self.shape, self.chunks), fields)
+
+    def get_coordinate_selection(self, selection: Any, fields: Any = None) -> Any:
+        """Read points given by one integer array per dimension (broadcast together)."""
+        return self._read(indexing.CoordinateIndexer(selection, self.shape, self.chunks), fields)
+
+    def get_mask_selection(self, selection: Any, fields: Any = None) -> Any:
+        """Read the points where a Boolean mask of the array's shape is True."""
+        return self._read(indexing.MaskIndexer(selection, self.shape, self.chunks), fields)
+
+    def get_block_selection(self, selection: Any, fields: Any = None) -> Any:
+        """Read whole chunks given by chunk-grid indices."""
+        return self._read(indexing.BlockIndexer(selection, self.shape, self.chunks), fields)
+
+    # ------------------------------------------------------------------ writing
+    def _write(self, indexer: Any, value: Any, fields: Any = None) -> None:
+        self._check_writable()
+        if fields is not None:
+            value = self._merge_fields(indexer, value, fields)
+        if isinstance(value, Array):
+            value = value[...]
+        if self.dtype.kind == "O":
+            arr = _as_object_array(value, bool(getattr(indexer, "scalar", False)))
+        else:
+            try:
+                arr = np.asarray(value, dtype=self.dtype)
+            except (TypeError, ValueError, OverflowError) as e:
+                raise ValueError(f"cannot store {type(value).__name__} {value!r:.80} as {self.dtype}: {e}") from None
+        if arr.ndim == 0:
+            self._pipeline.write(indexer, arr, scalar=True)
+        else:
+            self._pipeline.write(indexer, indexer.prepare_value(arr), scalar=False)
+
+    def _merge_fields(self, indexer: Any, value: Any, fields: Any) -> np.ndarray:
+        """Whole records for a write of some fields: the current records with those fields replaced."""
+        names = [fields] if isinstance(fields, str) else list(fields)
+        for name in names:
+            if name not in (self.dtype.names or ()):
+                raise IndexError(f"no field {name!r} in dtype {self.dtype}")
+        current = np.empty(indexer.shape, dtype=self.dtype)
+        self._pipeline.read(indexer, current)
+        records = np.array(indexer.finalize(current), copy=True)
+        if len(names) == 1:
+            records[names[0]] = value
+        else:
+            value = np.asarray(value)
+            for name in names:
+                records[name] = value[name]
+        return records
+
+    def __setitem__(self, selection: Any, value: Any) -> None:
+        fields, selection = indexing.pop_fields(selection)
+        indexer = indexing.indexer_for_getitem(selection, self.shape, self.chunks)
+        if isinstance(value, Array) and fields is None and isinstance(indexer, indexing.BasicIndexer) \
+                and indexer.shape == value.shape and indexer.shape == self.shape:
+            from .copying import copy_into
+
+            copy_into(value, self)
+            return
+        self._write(indexer, value, fields)
+
+    def set_basic_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
+        """Write a basic selection."""
+        self._write(indexing.BasicIndexer(selection, self.shape, self.chunks), value, fields)
+
+    def set_orthogonal_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
+        """Write an orthogonal selection."""
+        self._write(indexing.OrthogonalIndexer(selection, self.shape, self.chunks), value, fields)
+
+    def set_coordinate_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
+        """Write points given by one integer array per dimension."""
+        self._write(indexing.CoordinateIndexer(selection, self.shape, self.chunks), value, fields)
+
+    def set_mask_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
+        """Write the points where a Boolean mask is True."""
+        self._write(indexing.MaskIndexer(selection, self.shape, self.chunks), value, fields)
+
+    def set_block_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
+        """Write whole chunks given by chunk-grid indices."""
+        self._write(indexing.BlockIndexer(selection, self.shape, self.chunks), value, fields)
+
+    @property
+    def oindex(self) -> "_Accessor":
+        """Orthogonal indexing: ``z.oindex[[0, 2], :]``."""
+        return _Accessor(self, self.get_orthogonal_selection, self.set_orthogonal_selection)
+
+    @property
+    def vindex(self) -> "_Accessor":
+        """Coordinate (or mask) indexing: ``z.vindex[[0, 2], [1, 3]]``, ``z.vindex[mask]``."""
+        return _Accessor(self, self._get_vindex, self._set_vindex)
+
+    @property
+    def blocks(self) -> "_Accessor":
+        """Block indexing by chunk-grid coordinates: ``z.blocks[0, 1:3]``."""
+        return _Accessor(self, self.get_block_selection, self.set_block_selection)
+
+    def _vindexer(self, selection: Any) -> Any:
+        sel = selection if isinstance(selection, tuple) else (selection,)
+        if len(sel) == 1 and np.asarray(sel[0]).dtype == bool:
+            return indexing.MaskIndexer(sel[0], self.shape, self.chunks)
+        return indexing.CoordinateIndexer(selection, self.shape, self.chunks)
+
+    def _get_vindex(self, selection: Any, fields: Any = None) -> Any:
+        return self._read(self._vindexer(selection), fields)
+
+    def _set_vindex(self, selection: Any, value: Any, fields: Any = None) -> None:
+        self._write(self._vindexer(selection), value, fields)
+
+    # ------------------------------------------------------------------ resize / append
+    def resize(self, *shape: Any) -> None:
+        """Change the shape. Chunks wholly outside the new shape are deleted, and the cut
+        part of edge chunks is reset to the fill value (so growing again shows no stale data).
+        """
+        self._check_writable()
+        from .chunks import normalize_shape
+
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+            shape = shape[0]
+        new_shape = normalize_shape(shape)
+        if len(new_shape) != self.ndim:
+            raise ValueError(f"resize cannot change the number of dimensions ({self.shape} -> {new_shape})")
+        old_shape = self.shape
+        old_pipeline = self._pipeline
+        new_meta = self._meta.with_shape(new_shape)
+        new_grid = cdata_shape(new_shape, self.chunks)
+        # 1. delete chunks outside the new grid
+        doomed = []
+        trimmed = []
+        for key in old_pipeline.chunk_keys():
+            coords = old_pipeline.parse_key(key)
+            if coords is None or len(coords) != self.ndim:
+                continue
+            if any(c >= g for c, g in zip(coords, new_grid)):
+                doomed.append(key)
+            elif any(n < o and (c + 1) * ch > n for c, ch, n, o in zip(coords, self.chunks, new_shape, old_shape)):
+                trimmed.append(coords)
+        self._store.delete_many(doomed)
+        # 2. reset the part of kept edge chunks that now lies outside the array
+        for coords in trimmed:
+            chunk = old_pipeline.read_chunk(coords)
+            if chunk is None:
+                continue
+            chunk = chunk.copy()
+            for axis, (c, ch, n) in enumerate(zip(coords, self.chunks, new_shape)):
+                keep = max(0, min(ch, n - c * ch))
+                if keep < ch:
+                    idx = [slice(None)] * self.ndim
+                    idx[axis] = slice(keep, None)
+                    chunk[tuple(idx)] = old_pipeline.fill
+            with old_pipeline._lock(old_pipeline.key(coords)):
+                self._store.set(old_pipeline.key(coords), old_pipeline.codec.encode(chunk))
+        self._set_meta(new_meta)
+        self._write_metadata()
+
+    def append(self, data: Any, axis: int = 0) -> tuple[int, ...]:
+        """Append ``data`` along ``axis``; return the new shape."""
+        self._check_writable()
+        data = data if isinstance(data, Array) else np.asanyarray(data)
+        if data.ndim != self.ndim:
+            raise ValueError(f"data has {data.ndim} dimensions, the array has {self.ndim}")
+        if not -self.ndim <= axis < self.ndim:
+            raise ValueError(f"axis {axis} is out of range for {self.ndim} dimensions")
+        axis %= self.ndim
+        for i, (a, b) in enumerate(zip(self.shape, data.shape)):
+            if i != axis and a != b:
+                raise ValueError(f"shape of data {data.shape} does not match the array's {self.shape} "
+                                 f"except along axis {axis}")
+        old = self.shape[axis]
+        new_shape = tuple(s + (data.shape[axis] if i == axis else 0) for i, s in enumerate(self.shape))
+        self.resize(new_shape)
+        region = tuple(slice(old, new_shape[axis]) if i == axis else slice(None) for i in range(self.ndim))
+        self[region] = data
+        return new_shape
+
+    # ------------------------------------------------------------------ misc
+    def _chunk_regions(self):
+        for coords in all_chunk_coords(self.shape, self.chunks):
+            yield chunk_region(tuple(int(c) for c in coords), self.shape, self.chunks)
+
+    def islice(self, start: int | None = None, end: int | None = None):
+        """Iterate over the first axis, decoding one chunk row at a time."""
+        n = len(self)
+        start, end, _ = slice(start, end).indices(n)
+        step = self.chunks[0]
+        for lo in range(start, end, step):
+            block = self[lo:min(lo + step, end)]
+            yield from block
+
+
+class _Accessor:
+    """``z.oindex[...]`` / ``z.vindex[...]`` / ``z.blocks[...]``."""
+
+    def __init__(self, array: Array, getter: Any, setter: Any) -> None:
+        self._array, self._get, self._set = array, getter, setter
+
+    def __getitem__(self, selection: Any) -> Any:
+        fields, selection = indexing.pop_fields(selection)
+        return self._get(selection, fields=fields)
+
+    def __setitem__(self, selection: Any, value: Any) -> None:
+        fields, selection = indexing.pop_fields(selection)
+        self._set(selection, value, fields=fields)
+
+
+def _select_fields(result: np.ndarray, fields: Any) -> np.ndarray:
+    names = [fields] if isinstance(fields, str) else list(fields)
+    for name in names:
+        if result.dtype.names is None or name not in result.dtype.names:
+            raise IndexError(f"no field {name!r} in dtype {result.dtype}")
+    if isinstance(fields, str):
+        return result[fields]
+    return np.ascontiguousarray(result[names]) if len(names) > 1 else result[names]
+
+
+def _as_object_array(value: Any, single: bool) -> np.ndarray:
+    """An object ndarray for ``value``; ``single`` (an all-integer selection) keeps the
+    value whole as one item, e.g. a list stored by the JSON codec or a ragged row."""
+    if single or isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__"):
+        one = np.empty((), dtype=object)
+        one[()] = value
+        return one
+    if isinstance(value, np.ndarray):
+        return value if value.dtype == object else value.astype(object)
+    try:
+        return np.fromiter(value, dtype=object, count=len(value))
+    except (TypeError, ValueError):
+        return np.array(value, dtype=object)

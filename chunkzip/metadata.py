@@ -1,0 +1,541 @@
+"""Array metadata for Zarr v2 (``.zarray``/``.zattrs``) and v3 (``zarr.json``).
+
+One in-memory form, :class:`ArrayMeta`, serves both formats. Its codec chain is held the
+same way for both: ``filters`` (applied to the chunk array, in order), an optional object
+``serializer`` (v3 ``vlen-utf8``/``vlen-bytes``; in v2 the object codec stays in ``filters``
+as zarr-python writes it) and ``compressors`` (bytes→bytes). Endianness lives in ``dtype``
+(v2, as the file says) or in the v3 ``bytes`` codec (``endian``), and ``order='F'`` is the v3
+``transpose`` codec.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import struct
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from .chunks import normalize_chunks, normalize_shape
+from .codecs.abc import Codec
+from .codecs.registry import get_codec, get_codec_v3
+
+V2_ARRAY_KEY = ".zarray"
+V2_ATTRS_KEY = ".zattrs"
+V2_GROUP_KEY = ".zgroup"
+V3_KEY = "zarr.json"
+
+
+class MetadataError(ValueError):
+    """Metadata that cannot be read: names the file and the field."""
+
+
+def _err(key: str, fieldname: str, msg: str) -> MetadataError:
+    return MetadataError(f"{key}: field {fieldname!r}: {msg}")
+
+
+# ----------------------------------------------------------------------------- dtypes
+_V3_SIMPLE = {
+    "bool": "b1", "int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8",
+    "uint8": "u1", "uint16": "u2", "uint32": "u4", "uint64": "u8",
+    "float16": "f2", "float32": "f4", "float64": "f8", "complex64": "c8", "complex128": "c16",
+}
+_V3_SIMPLE_REV = {np.dtype(v).str[1:]: k for k, v in _V3_SIMPLE.items()}
+
+
+def normalize_dtype(dtype: Any) -> np.dtype:
+    """Return a NumPy dtype; ``str``/``bytes`` and ``'array:T'`` become object."""
+    if dtype is None:
+        return np.dtype("f8")
+    if dtype is str or dtype is bytes:
+        return np.dtype(object)
+    if isinstance(dtype, str) and dtype.startswith("array:"):
+        return np.dtype(object)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as e:
+        raise TypeError(f"unknown dtype {dtype!r}: {e}") from None
+    if dt.kind in "mM" and np.datetime_data(dt)[0] == "generic":
+        raise ValueError(f"datetime64/timedelta64 dtypes need a unit, e.g. 'M8[D]'; got {dt}")
+    if dt.kind in "SU" and dt.itemsize == 0:
+        raise ValueError(f"fixed-length string dtypes need a length, e.g. 'S6' or 'U20'; got {dt}")
+    return dt
+
+
+def dtype_to_v2(dt: np.dtype) -> Any:
+    """The ``.zarray`` form of a dtype: a type string, or a list of fields."""
+    if dt.fields is None:
+        return dt.str
+    out = []
+    for name in dt.names:
+        sub = dt.fields[name][0]
+        if sub.subdtype is not None:
+            base, shp = sub.subdtype
+            out.append([name, dtype_to_v2(base), list(shp)])
+        else:
+            out.append([name, dtype_to_v2(sub)])
+    return out
+
+
+def dtype_from_v2(value: Any, key: str = V2_ARRAY_KEY) -> np.dtype:
+    def conv(v: Any) -> Any:
+        if isinstance(v, list):
+            return [tuple([f[0], conv(f[1])] + ([tuple(f[2])] if len(f) > 2 else [])) for f in v]
+        return v
+
+    try:
+        return np.dtype(conv(value))
+    except (TypeError, ValueError, IndexError) as e:
+        raise _err(key, "dtype", f"unsupported dtype {value!r} ({e})") from None
+
+
+def dtype_to_v3(dt: np.dtype, serializer: Codec | None) -> Any:
+    if dt.kind == "O":
+        if serializer is not None and serializer.codec_id == "vlen-utf8":
+            return "string"
+        if serializer is not None and serializer.codec_id == "vlen-bytes":
+            return "variable_length_bytes"
+        raise ValueError("object arrays in Zarr v3 need a vlen-utf8 or vlen-bytes object codec")
+    if dt.fields is not None:
+        fields = []
+        for name in dt.names:
+            sub = dt.fields[name][0]
+            if sub.subdtype is not None or sub.fields is not None:
+                raise ValueError("nested or sub-array fields have no Zarr v3 form; use zarr_format=2")
+            fields.append([name, dtype_to_v3(sub, None)])
+        return {"name": "structured", "configuration": {"fields": fields}}
+    if dt.kind == "U":
+        return {"name": "fixed_length_utf32", "configuration": {"length_bytes": dt.itemsize}}
+    if dt.kind == "S":
+        return {"name": "null_terminated_bytes", "configuration": {"length_bytes": dt.itemsize}}
+    if dt.kind in "mM":
+        unit, count = np.datetime_data(dt)
+        name = "numpy.datetime64" if dt.kind == "M" else "numpy.timedelta64"
+        return {"name": name, "configuration": {"unit": unit, "scale_factor": count}}
+    key = dt.str[1:]
+    if key in _V3_SIMPLE_REV:
+        return _V3_SIMPLE_REV[key]
+    raise ValueError(f"dtype {dt} has no Zarr v3 form; use zarr_format=2")
+
+
+def dtype_from_v3(value: Any, key: str = V3_KEY) -> np.dtype:
+    if isinstance(value, str):
+        if value in _V3_SIMPLE:
+            return np.dtype(_V3_SIMPLE[value])
+        if value in ("string", "variable_length_bytes", "bytes"):
+            return np.dtype(object)
+        raise _err(key, "data_type", f"unknown data type {value!r}")
+    if isinstance(value, dict) and "name" in value:
+        name, cfg = value["name"], value.get("configuration") or {}
+        try:
+            if name == "fixed_length_utf32":
+                return np.dtype(f"<U{int(cfg['length_bytes']) // 4}")
+            if name in ("null_terminated_bytes", "fixed_length_bytes"):
+                return np.dtype(f"S{int(cfg['length_bytes'])}")
+            if name in ("numpy.datetime64", "numpy.timedelta64"):
+                kind = "M8" if name.endswith("datetime64") else "m8"
+                return np.dtype(f"<{kind}[{int(cfg.get('scale_factor', 1))}{cfg['unit']}]")
+            if name == "structured":
+                return np.dtype([(f[0], dtype_from_v3(f[1], key)) for f in cfg["fields"]])
+        except (KeyError, TypeError, ValueError) as e:
+            raise _err(key, "data_type", f"bad configuration {value!r} ({e})") from None
+    raise _err(key, "data_type", f"unknown data type {value!r}")
+
+
+# ----------------------------------------------------------------------------- fill values
+def default_fill_value(dt: np.dtype, zarr_format: int) -> Any:
+    if dt.kind == "O":
+        return None if zarr_format == 2 else ""
+    if dt.kind in "mM":
+        return np.array("NaT", dtype=dt)[()] if zarr_format == 3 else np.zeros((), dt)[()]
+    return np.zeros((), dtype=dt)[()]
+
+
+def normalize_fill_value(value: Any, dt: np.dtype) -> Any:
+    """Cast a user fill value to the dtype (``None`` stays ``None``)."""
+    if value is None or dt.kind == "O":
+        return value
+    try:
+        if dt.fields is not None and isinstance(value, (bytes, bytearray)):
+            return np.frombuffer(bytes(value), dtype=dt)[0]
+        arr = np.array(value, dtype=dt)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise ValueError(f"fill_value {value!r} cannot be stored as {dt}: {e}") from None
+    if arr.shape != ():
+        raise ValueError(f"fill_value must be a scalar, got {value!r}")
+    if dt.kind in "iu" and not isinstance(value, (np.generic, np.ndarray)):
+        if float(value) != int(arr):
+            raise ValueError(f"fill_value {value!r} is not representable as {dt}")
+    return arr[()]
+
+
+def _float_json(v: float) -> Any:
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "Infinity" if v > 0 else "-Infinity"
+    return float(v)
+
+
+def _float_from_json(v: Any, dt: np.dtype, key: str) -> float:
+    if isinstance(v, str):
+        special = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+        if v in special:
+            return special[v]
+        if v.startswith("0x"):
+            raw = bytes.fromhex(v[2:])
+            fmt = {2: ">e", 4: ">f", 8: ">d"}.get(len(raw))
+            if fmt is None:
+                raise _err(key, "fill_value", f"bad hex float {v!r}")
+            return struct.unpack(fmt, raw)[0]
+        raise _err(key, "fill_value", f"bad float {v!r}")
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise _err(key, "fill_value", f"expected a number for {dt}, got {v!r}")
+    return float(v)
+
+
+def fill_value_to_json(value: Any, dt: np.dtype, zarr_format: int) -> Any:
+    if value is None:
+        return None
+    if dt.kind == "O":
+        return value if isinstance(value, (str, int, float, bool)) else None
+    if dt.fields is not None or dt.kind == "V":
+        return base64.standard_b64encode(np.array(value, dtype=dt).tobytes()).decode("ascii")
+    if dt.kind == "S":
+        return base64.standard_b64encode(bytes(value)).decode("ascii")
+    if dt.kind == "U":
+        return str(value)
+    if dt.kind == "b":
+        return bool(value)
+    if dt.kind in "iu":
+        return int(value)
+    if dt.kind in "mM":
+        return int(np.array(value, dtype=dt).view("i8"))
+    if dt.kind == "f":
+        return _float_json(float(value))
+    if dt.kind == "c":
+        return [_float_json(float(value.real)), _float_json(float(value.imag))]
+    raise ValueError(f"cannot encode fill value {value!r} for {dt}")
+
+
+def fill_value_from_json(v: Any, dt: np.dtype, key: str) -> Any:
+    if v is None:
+        return None
+    if dt.kind == "O":
+        return v
+    try:
+        if dt.fields is not None or dt.kind == "V":
+            raw = base64.standard_b64decode(v)
+            return np.frombuffer(raw, dtype=dt)[0] if len(raw) == dt.itemsize else np.zeros((), dt)[()]
+        if dt.kind == "S":
+            return np.array(base64.standard_b64decode(v) if v else b"", dtype=dt)[()]
+        if dt.kind == "U":
+            return np.array(v, dtype=dt)[()]
+        if dt.kind == "b":
+            if not isinstance(v, (bool, int)):
+                raise _err(key, "fill_value", f"expected true/false, got {v!r}")
+            return np.bool_(v)
+        if dt.kind in "iu":
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise _err(key, "fill_value", f"expected an integer for {dt}, got {v!r}")
+            return np.array(v, dtype=dt)[()]
+        if dt.kind in "mM":
+            return np.array(int(v), dtype="i8").view(dt)[()]
+        if dt.kind == "f":
+            return dt.type(_float_from_json(v, dt, key))
+        if dt.kind == "c":
+            if not (isinstance(v, list) and len(v) == 2):
+                raise _err(key, "fill_value", f"expected [real, imag] for {dt}, got {v!r}")
+            return dt.type(complex(_float_from_json(v[0], dt, key), _float_from_json(v[1], dt, key)))
+    except MetadataError:
+        raise
+    except (TypeError, ValueError, OverflowError, base64.binascii.Error) as e:
+        raise _err(key, "fill_value", f"{v!r} is not valid for {dt} ({e})") from None
+    raise _err(key, "fill_value", f"unsupported dtype {dt}")
+
+
+# ----------------------------------------------------------------------------- array metadata
+@dataclass
+class ArrayMeta:
+    """Everything the ``.zarray``/``zarr.json`` document says about an array."""
+
+    zarr_format: int
+    shape: tuple[int, ...]
+    chunks: tuple[int, ...]
+    dtype: np.dtype
+    fill_value: Any
+    order: str = "C"
+    filters: list[Codec] = field(default_factory=list)
+    serializer: Codec | None = None
+    compressors: list[Codec] = field(default_factory=list)
+    endian: str = "<"  # v3 bytes codec; v2 arrays keep the byte order in dtype
+    separator: str = "."
+    key_encoding: str = "v2"  # "v2": i.j ; "default": c/i/j (v3)
+    dimension_names: list | None = None
+    attributes: dict = field(default_factory=dict)
+
+    def with_shape(self, shape: tuple[int, ...]) -> "ArrayMeta":
+        return replace(self, shape=tuple(shape))
+
+    # -- chunk keys ----------------------------------------------------------------
+    def chunk_key(self, coords: tuple[int, ...]) -> str:
+        if self.key_encoding == "default":
+            return "c" + "".join(self.separator + str(i) for i in coords) if coords else "c"
+        return self.separator.join(map(str, coords)) if coords else "0"
+
+    @property
+    def object_codec(self) -> Codec | None:
+        if self.serializer is not None:
+            return self.serializer
+        return next((f for f in self.filters if f.kind == "object"), None)
+
+    # -- serialisation --------------------------------------------------------------
+    def to_json(self) -> dict:
+        return self._to_v2() if self.zarr_format == 2 else self._to_v3()
+
+    def _to_v2(self) -> dict:
+        if len(self.compressors) > 1:
+            raise ValueError("Zarr v2 arrays hold at most one compressor")
+        doc = {
+            "zarr_format": 2,
+            "shape": list(self.shape),
+            "chunks": list(self.chunks),
+            "dtype": dtype_to_v2(self.dtype),
+            "compressor": self.compressors[0].get_config() if self.compressors else None,
+            "fill_value": fill_value_to_json(self.fill_value, self.dtype, 2),
+            "order": self.order,
+            "filters": [f.get_config() for f in self.filters] or None,
+        }
+        if self.separator != ".":
+            doc["dimension_separator"] = self.separator
+        return doc
+
+    def _to_v3(self) -> dict:
+        codecs: list[dict] = []
+        if self.order == "F" and len(self.shape) > 1:
+            codecs.append({"name": "transpose", "configuration": {"order": list(range(len(self.shape)))[::-1]}})
+        codecs += [f.get_v3_config() for f in self.filters]
+        if self.serializer is not None:
+            codecs.append(self.serializer.get_v3_config())
+        elif self.dtype.itemsize > 1 and self.dtype.kind not in "SV" and not (
+            self.dtype.fields is not None and all(self.dtype.fields[n][0].itemsize == 1 for n in self.dtype.names)
+        ):
+            codecs.append({"name": "bytes", "configuration": {"endian": "little" if self.endian == "<" else "big"}})
+        else:
+            codecs.append({"name": "bytes"})
+        codecs += [c.get_v3_config() for c in self.compressors]
+        if self.key_encoding == "default":
+            cke = {"name": "default", "configuration": {"separator": self.separator}}
+        else:
+            cke = {"name": "v2", "configuration": {"separator": self.separator}}
+        doc = {
+            "zarr_format": 3,
+            "node_type": "array",
+            "shape": list(self.shape),
+            "data_type": dtype_to_v3(self.dtype, self.serializer),
+            "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(self.chunks)}},
+            "chunk_key_encoding": cke,
+            "fill_value": fill_value_to_json(self.fill_value, self.dtype, 3),
+            "codecs": codecs,
+            "attributes": self.attributes,
+        }
+        if self.dimension_names is not None:
+            doc["dimension_names"] = list(self.dimension_names)
+        return doc
+
+    def encode(self) -> bytes:
+        return json_dumps(self.to_json())
+
+
+def json_dumps(doc: Any) -> bytes:
+    return json.dumps(doc, indent=4, sort_keys=False, allow_nan=False, default=_json_default).encode("utf-8")
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"object of type {type(o).__name__} is not JSON serialisable")
+
+
+def load_json(raw: bytes, key: str) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise MetadataError(f"{key}: invalid JSON ({e})") from None
+
+
+def _int_tuple(doc: dict, name: str, key: str) -> tuple[int, ...]:
+    v = doc.get(name)
+    if not isinstance(v, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in v):
+        raise _err(key, name, f"expected a list of integers, got {v!r}")
+    if any(i < 0 for i in v):
+        raise _err(key, name, f"negative values in {v!r}")
+    return tuple(v)
+
+
+def parse_v2(doc: Any, key: str = V2_ARRAY_KEY) -> ArrayMeta:
+    """Build :class:`ArrayMeta` from a parsed ``.zarray`` document."""
+    if not isinstance(doc, dict):
+        raise MetadataError(f"{key}: expected a JSON object")
+    if doc.get("zarr_format") != 2:
+        raise _err(key, "zarr_format", f"expected 2, got {doc.get('zarr_format')!r}")
+    shape = _int_tuple(doc, "shape", key)
+    chunks = _int_tuple(doc, "chunks", key)
+    if len(chunks) != len(shape):
+        raise _err(key, "chunks", f"{list(chunks)} does not match the {len(shape)} dimensions of shape {list(shape)}")
+    if any(c == 0 for c in chunks):
+        raise _err(key, "chunks", f"chunk lengths must be positive, got {list(chunks)}")
+    dt = dtype_from_v2(doc.get("dtype"), key)
+    order = doc.get("order", "C")
+    if order not in ("C", "F"):
+        raise _err(key, "order", f"expected 'C' or 'F', got {order!r}")
+    sep = doc.get("dimension_separator", ".") or "."
+    if sep not in (".", "/"):
+        raise _err(key, "dimension_separator", f"expected '.' or '/', got {sep!r}")
+    try:
+        comp = doc.get("compressor")
+        compressors = [get_codec(comp)] if comp is not None else []
+    except (ValueError, TypeError) as e:
+        raise _err(key, "compressor", str(e)) from None
+    try:
+        filters = [get_codec(f) for f in (doc.get("filters") or [])]
+    except (ValueError, TypeError) as e:
+        raise _err(key, "filters", str(e)) from None
+    fill = fill_value_from_json(doc.get("fill_value"), dt, key)
+    meta = ArrayMeta(2, shape, chunks, dt, fill, order, filters, None, compressors,
+                     endian=dt.byteorder if dt.byteorder in "<>" else "<", separator=sep, key_encoding="v2")
+    return finish(meta)
+
+
+def parse_v3(doc: Any, key: str = V3_KEY) -> ArrayMeta:
+    """Build :class:`ArrayMeta` from a parsed ``zarr.json`` array document."""
+    if not isinstance(doc, dict):
+        raise MetadataError(f"{key}: expected a JSON object")
+    if doc.get("zarr_format") != 3:
+        raise _err(key, "zarr_format", f"expected 3, got {doc.get('zarr_format')!r}")
+    if doc.get("node_type") != "array":
+        raise _err(key, "node_type", f"expected 'array', got {doc.get('node_type')!r}")
+    shape = _int_tuple(doc, "shape", key)
+    grid = doc.get("chunk_grid")
+    if not isinstance(grid, dict) or grid.get("name") != "regular":
+        raise _err(key, "chunk_grid", f"only the regular chunk grid is supported, got {grid!r}")
+    chunks = _int_tuple(grid.get("configuration") or {}, "chunk_shape", key)
+    if len(chunks) != len(shape) or any(c == 0 for c in chunks):
+        raise _err(key, "chunk_grid", f"chunk_shape {list(chunks)} does not fit shape {list(shape)}")
+    dt = dtype_from_v3(doc.get("data_type"), key)
+    cke = doc.get("chunk_key_encoding") or {"name": "default"}
+    enc = cke.get("name") if isinstance(cke, dict) else None
+    if enc not in ("default", "v2"):
+        raise _err(key, "chunk_key_encoding", f"unsupported {cke!r}")
+    sep = (cke.get("configuration") or {}).get("separator", "/" if enc == "default" else ".")
+    if sep not in (".", "/"):
+        raise _err(key, "chunk_key_encoding", f"bad separator {sep!r}")
+    if doc.get("storage_transformers"):
+        raise _err(key, "storage_transformers", "storage transformers are not supported")
+    codecs = doc.get("codecs")
+    if not isinstance(codecs, list) or not codecs:
+        raise _err(key, "codecs", f"expected a non-empty list, got {codecs!r}")
+    order, filters, serializer, compressors, endian = "C", [], None, [], "<"
+    seen_serializer = False
+    for entry in codecs:
+        name = entry.get("name") if isinstance(entry, dict) else entry
+        cfg = (entry.get("configuration") if isinstance(entry, dict) else None) or {}
+        if name == "transpose":
+            perm = list(cfg.get("order", []))
+            n = len(shape)
+            if perm == list(range(n)):
+                continue
+            if perm == list(range(n))[::-1]:
+                order = "F"
+                continue
+            raise _err(key, "codecs", f"transpose order {perm} is not supported (only C or F)")
+        if name == "bytes":
+            endian = "<" if cfg.get("endian", "little") == "little" else ">"
+            seen_serializer = True
+            continue
+        if name == "sharding_indexed":
+            raise _err(key, "codecs", "sharding_indexed is not supported yet")
+        try:
+            codec = get_codec_v3(entry)
+        except (ValueError, TypeError) as e:
+            raise _err(key, "codecs", str(e)) from None
+        if codec.kind == "object":
+            serializer, seen_serializer = codec, True
+        elif seen_serializer:
+            compressors.append(codec)
+        else:
+            filters.append(codec)
+    if not seen_serializer:
+        raise _err(key, "codecs", "no array→bytes codec (bytes, vlen-utf8, ...) in the chain")
+    fill = fill_value_from_json(doc.get("fill_value"), dt, key)
+    attrs = doc.get("attributes") or {}
+    meta = ArrayMeta(3, shape, chunks, dt, fill, order, filters, serializer, compressors, endian=endian,
+                     separator=sep, key_encoding=enc, dimension_names=doc.get("dimension_names"),
+                     attributes=attrs)
+    return finish(meta)
+
+
+def finish(meta: ArrayMeta) -> ArrayMeta:
+    """Fill dtype-dependent codec parameters (e.g. Blosc typesize)."""
+    item = meta.dtype if meta.dtype.kind != "O" else np.dtype("u1")
+    meta.compressors = [c.evolve(item) for c in meta.compressors]
+    meta.filters = [f.evolve(item) for f in meta.filters]
+    return meta
+
+
+def build(shape: Any, chunks: Any, dtype: Any, *, zarr_format: int, fill_value: Any, order: str,
+          filters: list[Codec], compressors: list[Codec], object_codec: Codec | None,
+          separator: str | None, attributes: dict | None, dimension_names: list | None) -> ArrayMeta:
+    """Validate creation arguments and return the metadata of a new array."""
+    shape = normalize_shape(shape)
+    dt = normalize_dtype(dtype)
+    if zarr_format not in (2, 3):
+        raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
+    if order not in ("C", "F"):
+        raise ValueError(f"order must be 'C' or 'F', got {order!r}")
+    chunks = normalize_chunks(chunks, shape, max(dt.itemsize, 1))
+    if dt.kind == "O" and object_codec is None:
+        raise ValueError("an object array needs an object codec, e.g. object_codec=VLenUTF8(), JSON() or "
+                         "Pickle(); or use dtype=str / dtype=bytes")
+    if dt.kind != "O" and object_codec is not None:
+        raise ValueError(f"object_codec is only for dtype=object arrays, not {dt}")
+    if fill_value is None and zarr_format == 3:
+        fill_value = default_fill_value(dt, 3)
+    fill_value = normalize_fill_value(fill_value, dt)
+    serializer = None
+    if zarr_format == 2:
+        filters = ([object_codec] if object_codec is not None else []) + list(filters)
+        sep = separator or "."
+        enc = "v2"
+        endian = dt.byteorder if dt.byteorder in "<>" else "<"
+    else:
+        serializer = object_codec
+        sep = separator or "/"
+        enc = "default"
+        endian = ">" if dt.byteorder == ">" else "<"
+        if dt.fields is None:
+            dt = dt.newbyteorder("=") if dt.byteorder in "<>" else dt
+        fill_value = normalize_fill_value(fill_value, dt)
+    if sep not in (".", "/"):
+        raise ValueError(f"dimension_separator must be '.' or '/', got {sep!r}")
+    meta = ArrayMeta(zarr_format, shape, chunks, dt, fill_value, order, list(filters), serializer,
+                     list(compressors), endian=endian, separator=sep, key_encoding=enc,
+                     dimension_names=list(dimension_names) if dimension_names is not None else None,
+                     attributes=dict(attributes or {}))
+    meta = finish(meta)
+    meta.to_json()  # fail now, not at the first write, if the combination cannot be stored
+    return meta
+
+
+def chunk_nbytes(meta: ArrayMeta) -> int:
+    return math.prod(meta.chunks) * meta.dtype.itemsize

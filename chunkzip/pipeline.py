@@ -1,0 +1,334 @@
+"""The codec chain of one array, applied to batches of chunks on a thread pool.
+
+Reads: fetch each chunk, decode it (straight into the output when the chunk is wholly
+selected and the output region has the chunk's layout), otherwise into a per-thread
+scratch chunk, then copy the selected part. Writes: whole chunks are encoded straight
+from the value; partial chunks are read, modified and written back under the
+synchronizer's lock for that key. With ``write_empty_chunks=False`` chunks equal to the
+fill value are deleted instead of stored.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from . import config
+from .metadata import ArrayMeta
+
+# ----------------------------------------------------------------------------- thread pool
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+_pid = os.getpid()
+
+
+def _get_pool() -> tuple[ThreadPoolExecutor, int]:
+    global _pool, _pool_size, _pid
+    n = config.get("threads")
+    with _pool_lock:
+        if _pool is None or _pool_size != n or _pid != os.getpid():
+            if _pool is not None and _pid == os.getpid():
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="chunkzip")
+            _pool_size, _pid = n, os.getpid()
+        return _pool, _pool_size
+
+
+_in_worker = threading.local()
+
+
+def run_batched(fn: Callable[[Any], None], items: Sequence[Any], min_per_task: int = 1) -> None:
+    """Call ``fn(item)`` for every item, spread over the chunk pool.
+
+    Items are grouped into a few tasks per thread (not one task per chunk) to keep the
+    scheduling cost per chunk low; a single item, or a call made from inside a pool
+    worker, runs inline.
+    """
+    n = len(items)
+    if n == 0:
+        return
+    pool, nthreads = _get_pool()
+    if n <= min_per_task or nthreads == 1 or getattr(_in_worker, "active", False):
+        for it in items:
+            fn(it)
+        return
+    ntasks = min(n, nthreads * 4)
+    bounds = [n * i // ntasks for i in range(ntasks + 1)]
+
+    def task(lo: int, hi: int) -> None:
+        _in_worker.active = True
+        try:
+            for it in items[lo:hi]:
+                fn(it)
+        finally:
+            _in_worker.active = False
+
+    futures = [pool.submit(task, bounds[i], bounds[i + 1]) for i in range(ntasks)]
+    errors = []
+    for f in futures:
+        try:
+            f.result()
+        except BaseException as e:  # collect, so that every task has finished first
+            errors.append(e)
+    if errors:
+        raise errors[0]
+
+
+# ----------------------------------------------------------------------------- chunk codec
+class ChunkDecodeError(ValueError):
+    """A stored chunk did not decode to the array's chunk shape and dtype."""
+
+
+class ChunkCodec:
+    """Encode and decode single chunks of one array."""
+
+    def __init__(self, meta: ArrayMeta) -> None:
+        self.meta = meta
+        self.shape = meta.chunks
+        self.dtype = meta.dtype
+        self.order = meta.order if len(meta.chunks) > 1 else "C"
+        self.is_object = meta.dtype.kind == "O"
+        self.stages = list(meta.filters) + ([meta.serializer] if meta.serializer else []) + list(meta.compressors)
+        if self.is_object or meta.zarr_format == 2 or meta.dtype.byteorder == "|" or meta.dtype.fields is not None:
+            self.raw_dtype = meta.dtype
+        else:
+            self.raw_dtype = meta.dtype.newbyteorder(meta.endian)
+        self.count = math.prod(self.shape)
+        self.nbytes = self.count * meta.dtype.itemsize
+        # decode straight into a caller's buffer: raw layout equals the array's layout
+        self.direct = (not self.is_object and self.raw_dtype == self.dtype
+                       and len(self.stages) <= 1 and all(hasattr(s, "decode") for s in self.stages))
+
+    # -- encode --------------------------------------------------------------------------
+    def encode(self, chunk: np.ndarray) -> bytes:
+        if self.is_object:
+            data: Any = chunk.reshape(-1, order=self.order)
+        else:
+            if chunk.dtype != self.raw_dtype:
+                chunk = chunk.astype(self.raw_dtype)
+            data = chunk.ravel(order=self.order)
+        for codec in self.stages:
+            data = codec.encode(data)
+        if isinstance(data, np.ndarray):
+            return data.tobytes()
+        return bytes(data) if not isinstance(data, bytes) else data
+
+    # -- decode --------------------------------------------------------------------------
+    def decode(self, raw: Any, key: str, out: np.ndarray | None = None) -> np.ndarray:
+        """Decode chunk ``key``; ``out`` (chunk-shaped, writable, in the chunk's order)
+        receives the data when given and the layout allows it."""
+        try:
+            if out is not None and self.direct:
+                target = out.reshape(-1, order=self.order)  # a view: out is contiguous
+                if self.stages:
+                    self.stages[0].decode(raw, out=target)
+                else:
+                    if len(raw) != self.nbytes:
+                        raise ChunkDecodeError(f"expected {self.nbytes} bytes, got {len(raw)}")
+                    target.view(np.uint8)[:] = np.frombuffer(raw, dtype=np.uint8)
+                return out
+            data = raw
+            for codec in reversed(self.stages):
+                data = codec.decode(data)
+        except ChunkDecodeError as e:
+            raise ChunkDecodeError(f"chunk {key!r}: {e}") from None
+        except Exception as e:
+            raise ChunkDecodeError(f"chunk {key!r} could not be decoded: {type(e).__name__}: {e}") from e
+        if self.is_object:
+            arr = np.asarray(data, dtype=object) if not isinstance(data, np.ndarray) else data
+            if arr.size != self.count:
+                raise ChunkDecodeError(f"chunk {key!r} decoded to {arr.size} items, expected {self.count}")
+            arr = arr.reshape(self.shape, order=self.order)
+        else:
+            if isinstance(data, np.ndarray) and data.dtype != np.uint8 and data.dtype.itemsize == self.raw_dtype.itemsize \
+                    and data.dtype.kind == self.raw_dtype.kind:
+                flat = data.reshape(-1)
+            else:
+                buf = data if not isinstance(data, np.ndarray) else np.ascontiguousarray(data).reshape(-1).view(np.uint8)
+                if memoryview(buf).nbytes != self.nbytes:
+                    raise ChunkDecodeError(
+                        f"chunk {key!r} decoded to {memoryview(buf).nbytes} bytes, expected {self.nbytes} "
+                        f"({self.shape} x {self.dtype.itemsize})")
+                flat = np.frombuffer(buf, dtype=self.raw_dtype)
+            if flat.size != self.count:
+                raise ChunkDecodeError(f"chunk {key!r} decoded to {flat.size} items, expected {self.count}")
+            arr = flat.reshape(self.shape, order=self.order)
+            if arr.dtype != self.dtype:
+                arr = arr.astype(self.dtype)
+        if out is not None:
+            out[...] = arr
+            return out
+        return arr
+
+
+def is_fill(chunk: np.ndarray, fill: Any) -> bool:
+    """True when every element of ``chunk`` equals ``fill`` (NaN equals NaN)."""
+    if chunk.dtype.kind == "O":
+        return all((v is fill) or (v == fill) for v in chunk.ravel())  # object chunks only
+    if fill is None:
+        fill = np.zeros((), chunk.dtype)[()]
+    if chunk.dtype.kind in "fc" and np.isnan(fill):
+        return bool(np.isnan(chunk).all())
+    if chunk.dtype.kind in "mM" and np.isnat(np.array(fill, chunk.dtype)):
+        return bool(np.isnat(chunk).all())
+    return bool(np.all(chunk == np.array(fill, dtype=chunk.dtype)))
+
+
+# ----------------------------------------------------------------------------- batched I/O
+class Pipeline:
+    """Chunk reads and writes of one array on its store."""
+
+    def __init__(self, meta: ArrayMeta, store: Any, prefix: str, synchronizer: Any = None,
+                 write_empty_chunks: bool = True) -> None:
+        self.meta = meta
+        self.store = store
+        self.prefix = prefix
+        self.codec = ChunkCodec(meta)
+        self.synchronizer = synchronizer
+        self.write_empty_chunks = write_empty_chunks
+        self.fill = meta.fill_value if meta.fill_value is not None or meta.dtype.kind == "O" \
+            else np.zeros((), meta.dtype)[()]
+
+    def key(self, coords: tuple[int, ...]) -> str:
+        return self.prefix + self.meta.chunk_key(coords)
+
+    def _lock(self, key: str):
+        if self.synchronizer is None:
+            return contextlib.nullcontext()
+        return self.synchronizer[key]
+
+    def empty_chunk(self) -> np.ndarray:
+        chunk = np.empty(self.meta.chunks, dtype=self.meta.dtype, order=self.codec.order)
+        chunk[...] = self.fill
+        return chunk
+
+    # -- read ----------------------------------------------------------------------------
+    def read(self, projections: Iterable[Any], out: np.ndarray) -> None:
+        """Fill ``out`` from the chunks the projections name."""
+        projs = list(projections)
+        store, codec, key_of, fill = self.store, self.codec, self.key, self.fill
+        chunk_shape = self.meta.chunks
+        order_ok = "C_CONTIGUOUS" if codec.order == "C" else "F_CONTIGUOUS"
+
+        def one(p: Any) -> None:
+            key = key_of(p.chunk_coords)
+            raw = store.get(key)
+            if raw is None:
+                out[p.out_selection] = fill
+                return
+            sel = p.out_selection
+            if p.is_complete_chunk and codec.direct and isinstance(sel, tuple) and all(
+                    type(s) is slice for s in sel):
+                target = out[sel + (Ellipsis,)]  # a view, also for 0-d arrays
+                if target.shape == chunk_shape and target.flags[order_ok]:
+                    codec.decode(raw, key, out=target)
+                    return
+            chunk = codec.decode(raw, key)
+            out[p.out_selection] = chunk[p.chunk_selection]
+
+        run_batched(one, projs)
+
+    def read_chunk(self, coords: tuple[int, ...]) -> np.ndarray | None:
+        key = self.key(coords)
+        raw = self.store.get(key)
+        return None if raw is None else self.codec.decode(raw, key)
+
+    # -- write ---------------------------------------------------------------------------
+    def write(self, projections: Iterable[Any], value: Any, scalar: bool) -> None:
+        """Write ``value`` (an array laid out like the projections' output, or a scalar)."""
+        projs = list(projections)
+        meta, codec, store, key_of = self.meta, self.codec, self.store, self.key
+        full_cache: dict[str, bytes | None] = {}  # a scalar written to whole chunks encodes once
+        cache_lock = threading.Lock()
+
+        def store_chunk(key: str, chunk: np.ndarray) -> None:
+            if not self.write_empty_chunks and is_fill(chunk, self.fill):
+                store.delete(key)
+            else:
+                store.set(key, codec.encode(chunk))
+
+        def one(p: Any) -> None:
+            key = key_of(p.chunk_coords)
+            if p.is_complete_chunk:
+                if scalar:
+                    sig = "edge" if any(isinstance(s, slice) and (s.stop - s.start) != c
+                                        for s, c in zip(p.chunk_selection, meta.chunks)) else "full"
+                    if sig == "full":
+                        with cache_lock:
+                            cached = full_cache.get(sig, False)
+                        if cached is False:
+                            chunk = np.empty(meta.chunks, dtype=meta.dtype, order=codec.order)
+                            chunk[...] = value
+                            cached = None if (not self.write_empty_chunks and is_fill(chunk, self.fill)) \
+                                else codec.encode(chunk)
+                            with cache_lock:
+                                full_cache[sig] = cached
+                        if cached is None:
+                            store.delete(key)
+                        else:
+                            store.set(key, cached)
+                        return
+                    chunk = self.empty_chunk()
+                    chunk[p.chunk_selection] = value
+                else:
+                    part = value[p.out_selection]
+                    if part.shape == meta.chunks and isinstance(p.chunk_selection, tuple) and all(
+                            isinstance(s, slice) for s in p.chunk_selection):
+                        chunk = part
+                    else:
+                        chunk = self.empty_chunk()
+                        chunk[p.chunk_selection] = part
+                with self._lock(key):
+                    store_chunk(key, chunk)
+                return
+            with self._lock(key):
+                raw = store.get(key)
+                if raw is None:
+                    chunk = self.empty_chunk()
+                else:
+                    chunk = codec.decode(raw, key)
+                    if not chunk.flags.writeable:
+                        chunk = chunk.copy(order="K")
+                chunk[p.chunk_selection] = value if scalar else value[p.out_selection]
+                store_chunk(key, chunk)
+
+        run_batched(one, projs)
+
+    # -- maintenance ---------------------------------------------------------------------
+    def chunk_keys(self) -> list[str]:
+        """Keys of the chunks that are stored (metadata files excluded)."""
+        meta = self.meta
+        keys = []
+        if meta.key_encoding == "default":
+            start = self.prefix + "c"
+            for k in self.store.list_prefix(start):
+                rest = k[len(start):]
+                if rest == "" or rest.startswith(meta.separator):
+                    keys.append(k)
+            return keys
+        for k in self.store.list_prefix(self.prefix):
+            rest = k[len(self.prefix):]
+            parts = rest.split(meta.separator)
+            if rest and all(p.isdigit() for p in parts) and len(parts) == max(1, len(meta.shape)):
+                keys.append(k)
+        return keys
+
+    def parse_key(self, key: str) -> tuple[int, ...] | None:
+        rest = key[len(self.prefix):]
+        if self.meta.key_encoding == "default":
+            rest = rest[1:].lstrip(self.meta.separator) if rest.startswith("c") else None
+            if rest is None:
+                return None
+            if rest == "":
+                return ()
+        parts = rest.split(self.meta.separator)
+        if not all(p.isdigit() for p in parts):
+            return None
+        coords = tuple(int(p) for p in parts)
+        return () if len(self.meta.shape) == 0 else coords

@@ -1,0 +1,52 @@
+"""Stores and the default compressor.
+
+``chunkzip.storage.default_compressor`` reads and assigns the compressor used for arrays
+created without ``compressor=`` (the same setting as ``chunkzip.config``'s
+``default_compressor``).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import types
+from collections.abc import MutableMapping
+from pathlib import Path
+from typing import Any
+
+from .base import Store, normalize_path, validate_key
+from .local import DirectoryStore, LocalStore
+from .memory import MemoryStore
+
+__all__ = ["Store", "MemoryStore", "LocalStore", "DirectoryStore", "normalize_store_like", "default_compressor"]
+
+
+def normalize_store_like(store: Any, read_only: bool = False) -> Store:
+    """Turn a path, a mapping or a store into a :class:`Store`."""
+    if store is None:
+        return MemoryStore(read_only=read_only)
+    if isinstance(store, Store):
+        return store
+    if isinstance(store, (str, os.PathLike)):
+        return LocalStore(store, read_only=read_only)
+    if isinstance(store, MutableMapping):
+        return MemoryStore(store, read_only=read_only)
+    raise TypeError(f"store must be a path, a MutableMapping or a chunkzip store, got {type(store).__name__}")
+
+
+class _StorageModule(types.ModuleType):
+    """Lets ``chunkzip.storage.default_compressor = ...`` write through to the config."""
+
+    @property
+    def default_compressor(self) -> Any:
+        from .. import config
+
+        return config.get("default_compressor")
+
+    @default_compressor.setter
+    def default_compressor(self, value: Any) -> None:
+        from .. import config
+
+        config.set(default_compressor=value)
+
+
+sys.modules[__name__].__class__ = _StorageModule

@@ -1,0 +1,105 @@
+"""Directory store: one file per key, written atomically."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from .base import Store, validate_key
+
+
+class LocalStore(Store):
+    """Keys as files below a root directory (``a/b/c`` → ``root/a/b/c``).
+
+    Every write goes to a temporary file in the target directory and is moved into place
+    with ``os.replace``, so a reader (or a process killed mid-write) sees the old value or
+    the new one, never a torn file. Keys that would leave the root are refused.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        The directory; created on the first write.
+    read_only : bool
+        Refuse writes.
+    """
+
+    _TMP_PREFIX = ".cztmp-"
+
+    def __init__(self, root: str | os.PathLike, read_only: bool = False) -> None:
+        self.root = os.path.abspath(os.fspath(root))
+        self.read_only = read_only
+
+    def _path(self, key: str) -> str:
+        return os.path.join(self.root, *validate_key(key).split("/"))
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            with open(self._path(key), "rb") as f:
+                return f.read()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def set(self, key: str, value: bytes) -> None:
+        self._check_writable()
+        path = self._path(key)
+        directory = os.path.dirname(path)
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=self._TMP_PREFIX, dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(value)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    def delete(self, key: str) -> None:
+        self._check_writable()
+        try:
+            os.unlink(self._path(key))
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+
+    def list_prefix(self, prefix: str) -> Iterator[str]:
+        # walk only the deepest directory the prefix names
+        head = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        base = os.path.join(self.root, *head.split("/")) if head else self.root
+        if not os.path.isdir(base):
+            return
+        for dirpath, _dirs, files in os.walk(base):
+            rel = os.path.relpath(dirpath, self.root)
+            rel = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+            for name in files:
+                if name.startswith(self._TMP_PREFIX):
+                    continue
+                key = rel + name
+                if key.startswith(prefix):
+                    yield key
+
+    def getsize(self, key: str) -> int:
+        try:
+            return os.path.getsize(self._path(key))
+        except OSError:
+            return 0
+
+    def clear_prefix(self, prefix: str) -> None:
+        """Delete every key under ``prefix`` (used by mode='w')."""
+        self._check_writable()
+        for key in list(self.list_prefix(prefix)):
+            self.delete(key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LocalStore) and other.root == self.root
+
+    def __hash__(self) -> int:
+        return hash(self.root)
+
+    def __repr__(self) -> str:
+        return f"LocalStore({self.root!r})"
+
+
+DirectoryStore = LocalStore
