@@ -360,15 +360,20 @@ class _ProductIndexer(Indexer):
         # NumPy returns a 0-d array, not a scalar, when an Ellipsis is present
         self.scalar = all(d.drop for d in dims) and not has_ellipsis
         self.array_shape, self.chunks = shape, chunks
+        self._proj: list | None = None
 
     @property
     def nchunks(self) -> int:
         """Number of chunks touched (without iterating)."""
-        return int(np.prod([len(d.projections()) for d in self.dims], dtype=np.int64))
+        return int(np.prod([len(p) for p in self._per_dim()], dtype=np.int64))
+
+    def _per_dim(self) -> list[list[_DimProjection]]:
+        if self._proj is None:
+            self._proj = [d.projections() for d in self.dims]
+        return self._proj
 
     def __iter__(self) -> Iterator[ChunkProjection]:
-        per_dim = [d.projections() for d in self.dims]
-        for combo in itertools.product(*per_dim):
+        for combo in itertools.product(*self._per_dim()):
             coords = tuple(p.chunk for p in combo)
             csel = tuple(p.chunk_sel for p in combo)
             osel = tuple(p.out_sel for p in combo if p.out_sel is not None)
@@ -529,8 +534,8 @@ class CoordinateIndexer(Indexer):
         if m == 0:
             return
         ndim = len(shape)
-        if ndim == 0:  # every point is the single element
-            yield ChunkProjection((), (), slice(None), False)
+        if ndim == 0:  # at most one point: the single element
+            yield ChunkProjection((), (None,), slice(None), True)
             return
         grid = tuple(-(-n // c) for n, c in zip(shape, chunks))
         cidx = [x // c for x, c in zip(self.coords, chunks)]
@@ -627,7 +632,7 @@ def pop_fields(selection: Any) -> tuple[str | list[str] | None, Any]:
     Returns ``(fields, selection)``: ``fields`` is ``None``, a single ``str`` (one bare
     name: the result has the field's dtype) or a ``list`` of names (a list was given,
     or several bare names: the result keeps a structured dtype).  Names may appear
-    anywhere in a tuple; if nothing else remains the selection is ``Ellipsis``.
+    anywhere in a tuple; the rest is returned as a tuple, or ``Ellipsis`` if empty.
     """
     def is_field_list(s: Any) -> bool:
         return isinstance(s, list) and len(s) > 0 and all(isinstance(x, str) for x in s)
@@ -647,9 +652,7 @@ def pop_fields(selection: Any) -> tuple[str | list[str] | None, Any]:
     if not names:
         return None, selection
     fields: str | list[str] = names if (as_list or len(names) > 1) else names[0]
-    if not rest:
-        return fields, Ellipsis
-    return fields, rest[0] if len(rest) == 1 else tuple(rest)
+    return fields, tuple(rest) if rest else Ellipsis
 
 
 def _classify(s: Any) -> str:
@@ -673,12 +676,14 @@ def _classify(s: Any) -> str:
 def indexer_for_getitem(selection: Any, shape: Sequence[int], chunks: Sequence[int]) -> Indexer:
     """Pick the indexer that gives NumPy's ``a[selection]`` semantics.
 
-    Basic selections → :class:`BasicIndexer`; one 1-D int/bool array among ints and
-    slices → :class:`OrthogonalIndexer` (axis moved to the front when NumPy does);
-    only ints and int arrays, one per axis → :class:`CoordinateIndexer`; a bool array of
-    the array's shape → :class:`MaskIndexer`; anything else NumPy accepts (newaxis,
-    separated arrays, lower-rank bool arrays, N-d int arrays...) → exact NumPy result
-    through a point selection.
+    * ints, slices, Ellipsis → :class:`BasicIndexer` (with ``None`` too: a reshaping wrapper);
+    * one 1-D int/bool array among ints and slices → :class:`OrthogonalIndexer` (its axis
+      moved to the front when NumPy does so, i.e. when ints and the array are not adjacent);
+    * one N-d int array among ints and slices → orthogonal read of its unique values, then
+      NumPy's fancy index on that intermediate;
+    * only ints and int / 1-D bool arrays, one per axis → :class:`CoordinateIndexer`;
+    * one bool array of the array's full shape → :class:`MaskIndexer`;
+    * anything else NumPy accepts → the exact NumPy result as a point selection.
     """
     shape, chunks = _normalize_chunks(shape, chunks)
     ndim = len(shape)
@@ -686,56 +691,44 @@ def indexer_for_getitem(selection: Any, shape: Sequence[int], chunks: Sequence[i
     kinds = [_classify(s) for s in sel]
     if all(k in ("int", "slice", "ellipsis") for k in kinds):
         return BasicIndexer(sel, shape, chunks)
-
-    items = [np.asarray(s) if k == "array" else s for s, k in zip(sel, kinds)]
-    items = [_as_index_array(s) if k == "array" else s for s, k in zip(items, kinds)]
-    if "boolscalar" not in kinds:
-        # a single bool array of the full shape → mask
-        arrays = [s for s, k in zip(items, kinds) if k == "array"]
-        others = [k for k in kinds if k != "array"]
-        if (len(arrays) == 1 and arrays[0].dtype == bool and arrays[0].ndim == ndim
-                and ndim > 0 and all(k == "ellipsis" for k in others)):
-            return MaskIndexer(arrays[0], shape, chunks)
-        if "none" not in kinds:
-            exp = _expand_ellipsis(tuple(items), ndim, _consumed)
-            ekinds = [_classify(s) if not isinstance(s, np.ndarray) or s.ndim == 0 else "array"
-                      for s in exp]
-            arr_pos = [i for i, k in enumerate(ekinds) if k == "array"]
-            int_pos = [i for i, k in enumerate(ekinds) if k == "int"]
-            if len(exp) == ndim:
-                if len(arr_pos) == 1 and exp[arr_pos[0]].ndim == 1:
-                    ix = _OrthoOrMoved(exp, arr_pos[0], int_pos, shape, chunks)
-                    if ix is not None:
-                        return ix
-                if arr_pos and "slice" not in ekinds and all(
-                        exp[i].dtype != bool or exp[i].ndim == 1 for i in arr_pos):
-                    coords = []
-                    for axis, s in enumerate(exp):
-                        if isinstance(s, np.ndarray) and s.dtype == bool:
-                            if s.shape[0] != shape[axis]:
-                                break
-                            s = np.flatnonzero(s)
-                        coords.append(s)
-                    else:
-                        return CoordinateIndexer(tuple(coords), shape, chunks)
-    # newaxis with an otherwise basic selection: cheap reshape around BasicIndexer
-    if "none" in kinds and all(k in ("int", "slice", "ellipsis", "none") for k in kinds):
+    if all(k in ("int", "slice", "ellipsis", "none") for k in kinds):
         return _newaxis_indexer(sel, shape, chunks)
-    return _numpy_fancy_indexer(tuple(items), shape, chunks)
+    items = tuple(_as_index_array(s) if k == "array" else s for s, k in zip(sel, kinds))
+    arrays = [s for s, k in zip(items, kinds) if k == "array"]
+    if "none" not in kinds and "boolscalar" not in kinds and all(a.ndim >= 1 for a in arrays):
+        if (len(arrays) == 1 and arrays[0].dtype == bool and arrays[0].ndim == ndim
+                and all(k in ("array", "ellipsis") for k in kinds)):
+            return MaskIndexer(arrays[0], shape, chunks)
+        if all(a.dtype != bool or a.ndim == 1 for a in arrays):
+            exp = _expand_ellipsis(items, ndim)
+            apos = [i for i, s in enumerate(exp) if isinstance(s, np.ndarray) and s.ndim]
+            ipos = [i for i, s in enumerate(exp) if _is_int(s)]
+            if len(apos) == 1 and exp[apos[0]].ndim == 1:
+                return _orthogonal_numpy_order(exp, apos[0], ipos, shape, chunks)
+            if len(apos) == 1:
+                return _unique_array_indexer(exp, apos[0], shape, chunks)
+            if not any(isinstance(s, slice) for s in exp):
+                coords = tuple(
+                    _bool_to_int(s, shape[i], i) if isinstance(s, np.ndarray) and s.dtype == bool else s
+                    for i, s in enumerate(exp)
+                )
+                return CoordinateIndexer(coords, shape, chunks)
+    return _numpy_fancy_indexer(items, shape, chunks)
 
 
-def _consumed(s: Any) -> int:
-    if s is None:
-        return 0
-    if isinstance(s, np.ndarray) and s.dtype == bool:
-        return max(s.ndim, 1) if s.ndim else 0
-    return 1
+def _bool_to_int(arr: np.ndarray, n: int, axis: int) -> np.ndarray:
+    if arr.shape[0] != n:
+        raise IndexError(
+            f"boolean index did not match indexed array along axis {axis}; size of axis "
+            f"is {n} but size of corresponding boolean axis is {arr.shape[0]}"
+        )
+    return np.flatnonzero(arr)
 
 
-def _OrthoOrMoved(exp: tuple, apos: int, int_pos: list[int], shape, chunks) -> Indexer | None:
+def _orthogonal_numpy_order(exp: tuple, apos: int, ipos: list[int], shape, chunks) -> Indexer:
     """One 1-D array with ints/slices: orthogonal, moving the array axis front if NumPy does."""
     ix = OrthogonalIndexer(exp, shape, chunks)
-    adv = sorted(int_pos + [apos])
+    adv = sorted(ipos + [apos])
     if adv[-1] - adv[0] == len(adv) - 1:
         return ix  # advanced indices adjacent: NumPy keeps the axis in place
     pos = sum(1 for i in range(apos) if isinstance(exp[i], slice))  # axis in ortho output
@@ -745,6 +738,38 @@ def _OrthoOrMoved(exp: tuple, apos: int, int_pos: list[int], shape, chunks) -> I
         lambda out: np.moveaxis(out, pos, 0),
         lambda v: np.moveaxis(v, 0, pos),
     )
+
+
+def _unique_array_indexer(exp: tuple, apos: int, shape, chunks) -> Indexer:
+    """One N-d int array with ints/slices: orthogonal read of its unique values + NumPy index.
+
+    Every element of the orthogonal intermediate is selected (only one axis is fancy),
+    so writes scatter the value into the intermediate and write it back whole.
+    """
+    arr = _fix_int_array(exp[apos], shape[apos], apos)
+    uniq, inv = np.unique(arr.ravel(), return_inverse=True)
+    inner_sel = list(exp)
+    inner_sel[apos] = uniq
+    post: list[Any] = []
+    for i, s in enumerate(exp):
+        if i == apos:
+            post.append(inv.reshape(arr.shape))
+        elif _is_int(s):  # keep the axis (length 1) so NumPy's rules for ints still apply
+            j = _normalize_int(s, shape[i], i)
+            inner_sel[i] = slice(j, j + 1)
+            post.append(0)
+        else:
+            post.append(slice(None))
+    inner = OrthogonalIndexer(tuple(inner_sel), shape, chunks)
+    index = tuple(post)
+    final = np.broadcast_to(np.empty((), dtype=np.int8), inner.shape)[index].shape
+
+    def scatter(v: np.ndarray) -> np.ndarray:
+        buf = np.empty(inner.shape, dtype=v.dtype)
+        buf[index] = v
+        return buf
+
+    return _TransformedIndexer(inner, final, lambda out: out[index], scatter)
 
 
 def _newaxis_indexer(sel: tuple, shape: tuple[int, ...], chunks: tuple[int, ...]) -> Indexer:
