@@ -17,6 +17,8 @@ from cpython.object cimport PyObject
 from cpython.ref cimport Py_DECREF, Py_XDECREF
 from libc.stdint cimport int32_t, uint8_t, uint32_t
 
+import numpy as np
+
 
 cdef extern from "Python.h":
     # raw forms, so the new reference can be resized in place before Cython owns it
@@ -120,15 +122,21 @@ cdef int _get_src(object obj, Py_buffer* view) except -1:
     """Read-only contiguous view of any buffer-protocol object."""
     try:
         PyObject_GetBuffer(obj, view, PyBUF_ANY_CONTIGUOUS)
+        return 0
     except BufferError:
-        raise ValueError(
-            "expected a contiguous buffer (bytes, bytearray, memoryview, array.array or "
-            f"contiguous ndarray), got {type(obj).__name__}"
-        ) from None
+        pass
     except TypeError:
         raise TypeError(
             f"expected a bytes-like object or ndarray, got {type(obj).__name__}"
         ) from None
+    if isinstance(obj, np.ndarray) and not obj.dtype.hasobject:
+        # a strided view: compress its C-order copy (view.obj keeps the copy alive)
+        PyObject_GetBuffer(np.ascontiguousarray(obj), view, PyBUF_ANY_CONTIGUOUS)
+    else:
+        raise ValueError(
+            "expected a contiguous buffer (bytes, bytearray, memoryview, array.array or "
+            f"contiguous ndarray), got {type(obj).__name__}"
+        )
     return 0
 
 

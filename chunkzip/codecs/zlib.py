@@ -1,0 +1,108 @@
+"""Zlib and GZip compressors, byte-compatible with numcodecs' ``zlib`` and ``gzip``.
+
+Encoding goes through CPython's :mod:`zlib` (which releases the GIL), so Zlib output is
+byte-identical to numcodecs'. GZip writes one gzip member with a zero timestamp (numcodecs
+stamps the current time; the deflate data are the same). Zlib decodes straight into
+``out`` with the zlib-ng inflater bundled in libblosc2.
+"""
+from __future__ import annotations
+
+import zlib as _zlib
+from typing import Any, ClassVar
+
+from chunkzip._ext import _compress
+from chunkzip._ext._filters import as_byte_array, copy_to_out
+
+from .abc import Codec
+from .registry import _by_v3_name, register_codec
+
+__all__ = ["Zlib", "GZip"]
+
+
+def _check_level(name: str, level: Any) -> int:
+    if isinstance(level, bool) or not isinstance(level, int):
+        raise ValueError(f"{name} level must be an int, got {level!r}")
+    if not -1 <= level <= 9:
+        raise ValueError(f"{name} level must be in [-1, 9], got {level}")
+    return level
+
+
+class Zlib(Codec):
+    """Zlib (deflate with a zlib header) compression.
+
+    Parameters
+    ----------
+    level : int
+        Compression level, 0 (store) to 9 (smallest); -1 is zlib's default (6).
+    """
+
+    codec_id: ClassVar[str] = "zlib"
+    kind: ClassVar[str] = "bytes"
+    _config_keys: ClassVar[tuple[str, ...]] = ("level",)
+
+    def __init__(self, level: int = 1) -> None:
+        self.level = _check_level("Zlib", level)
+
+    def encode(self, buf: Any) -> bytes:
+        """Compress ``buf`` into a zlib stream."""
+        return _zlib.compress(as_byte_array(buf), self.level)
+
+    def decode(self, buf: Any, out: Any = None) -> Any:
+        """Decompress ``buf``; into ``out`` (same number of bytes) when given."""
+        src = as_byte_array(buf)
+        if out is not None:
+            return _compress.zlib_decompress_into(src, out)
+        try:
+            return _zlib.decompress(src)
+        except _zlib.error as e:
+            raise RuntimeError(f"zlib decompression error: {e}") from None
+
+
+class GZip(Codec):
+    """Gzip compression (one gzip member per chunk).
+
+    Parameters
+    ----------
+    level : int
+        Compression level, 0 (store) to 9 (smallest); -1 is zlib's default (6).
+    """
+
+    codec_id: ClassVar[str] = "gzip"
+    v3_name: ClassVar[str | None] = "gzip"
+    kind: ClassVar[str] = "bytes"
+    _config_keys: ClassVar[tuple[str, ...]] = ("level",)
+
+    def __init__(self, level: int = 1) -> None:
+        self.level = _check_level("GZip", level)
+
+    def encode(self, buf: Any) -> bytes:
+        """Compress ``buf`` into one gzip member (mtime 0)."""
+        c = _zlib.compressobj(self.level, _zlib.DEFLATED, 16 + _zlib.MAX_WBITS)
+        return c.compress(as_byte_array(buf)) + c.flush()
+
+    def decode(self, buf: Any, out: Any = None) -> Any:
+        """Decompress all gzip members in ``buf``; into ``out`` when given."""
+        data = as_byte_array(buf)
+        parts = []
+        try:
+            while True:
+                d = _zlib.decompressobj(16 + _zlib.MAX_WBITS)
+                parts.append(d.decompress(data))
+                if not d.eof:
+                    raise ValueError("gzip decompression error: truncated input")
+                rest = d.unused_data
+                if not rest.strip(b"\x00"):  # gzip allows trailing zero padding
+                    break
+                data = rest
+        except _zlib.error as e:
+            raise RuntimeError(f"gzip decompression error: {e}") from None
+        dec = parts[0] if len(parts) == 1 else b"".join(parts)
+        if out is not None:
+            return copy_to_out(dec, out)
+        return dec
+
+
+register_codec(Zlib)
+register_codec(GZip)
+# zarr-python 3 writes the core name "gzip"; numcodecs.zarr3 wrote "numcodecs.gzip".
+_by_v3_name.setdefault("numcodecs.gzip", GZip)
