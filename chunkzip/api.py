@@ -14,6 +14,7 @@ from .storage import normalize_store_like
 from .storage.base import normalize_path
 
 _DEFAULT = object()
+_ZERO = object()  # zeros(): the dtype's own zero (b'' for 'S', '' for 'U', a zero record, ...)
 _MODES = ("r", "r+", "a", "w", "w-", "x")
 
 
@@ -171,9 +172,11 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
                                  "in compressors=, or use zarr_format=2")
     if fill_value is _DEFAULT:
         fill_value = default_fill_value(dt, fmt)
+    elif fill_value is _ZERO:
+        fill_value = np.zeros((), dtype=dt)[()] if dt.kind != "O" else default_fill_value(dt, fmt)
     st = normalize_store_like(store)
     path = normalize_path(path)
-    if st.read_only or read_only and False:
+    if st.read_only:
         raise PermissionError(f"cannot create an array in read-only store {st!r}")
     meta = build(shape, chunks, dt, zarr_format=fmt, fill_value=fill_value, order=order, filters=flts,
                  compressors=comps, object_codec=obj_codec, separator=dimension_separator,
@@ -193,7 +196,7 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
 
 def zeros(shape: Any, **kwargs: Any) -> Array:
     """Create an array filled with zeros (see :func:`create` for the keywords)."""
-    return create(shape, fill_value=0, **kwargs)
+    return create(shape, fill_value=_ZERO, **kwargs)
 
 
 def ones(shape: Any, **kwargs: Any) -> Array:

@@ -56,7 +56,7 @@ class Config:
 
     def set(self, **values: Any) -> "_Restore":
         """Set values; returns a context manager that restores the previous ones."""
-        unknown = set(values) - set(self._values)
+        unknown = values.keys() - self._values.keys()
         if unknown:
             raise KeyError(f"unknown chunkzip config key(s) {sorted(unknown)}; known: {sorted(self._values)}")
         if "threads" in values:
