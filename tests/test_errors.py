@@ -134,7 +134,7 @@ def test_corrupt_or_wrong_size_chunk_raises_naming_the_key(fmt):
     z[:] = 1
     key = "0" if fmt == 2 else "c/0"
     store.set(key, b"\x00" * 7)  # wrong size
-    with pytest.raises(cz.ChunkDecodeError, match="expected"):
+    with pytest.raises(cz.ChunkDecodeError, match="expected|could not be decoded"):
         z[:]
     with pytest.raises(cz.ChunkDecodeError, match=repr(key).strip("'")):
         z[0]
