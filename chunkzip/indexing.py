@@ -181,6 +181,23 @@ def _slice_to_array(s: slice) -> np.ndarray:
     return np.arange(s.start, s.stop, s.step or 1, dtype=np.intp)
 
 
+def _stable_argsort(keys: np.ndarray, bound: int) -> np.ndarray:
+    """Stable argsort of non-negative integer ``keys < bound``; O(n) radix passes if small."""
+    if bound <= 1 << 16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")  # NumPy radix-sorts 16-bit keys
+    if bound <= 1 << 32:
+        order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+        return order[np.argsort((keys[order] >> 16).astype(np.uint16), kind="stable")]
+    return np.argsort(keys, kind="stable")
+
+
+def _no_break(breaks: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Per segment ``[bounds[i], bounds[i+1])``: True if no pair ``(p, p+1)`` inside it
+    is listed in the sorted array ``breaks`` (positions ``p`` of broken pairs)."""
+    lo, hi = bounds[:-1], bounds[1:]
+    return np.searchsorted(breaks, hi - 1) - np.searchsorted(breaks, lo) <= 0
+
+
 def _valid_len(chunk: int, c: int, n: int) -> int:
     """Number of valid (non-padding) elements of chunk ``chunk`` along an axis."""
     return min(c, n - chunk * c)
@@ -280,22 +297,23 @@ class _ArrayDim:
             return []
         order = None
         if m > 1 and (idx[1:] < idx[:-1]).any():
-            order = np.argsort(idx, kind="stable")
+            order = _stable_argsort(idx, n)
             idx = idx[order]
         cid = idx // c
-        bounds = np.concatenate(([0], np.flatnonzero(cid[1:] != cid[:-1]) + 1, [m])).tolist()
-        # cumulative counts of "next is previous + 1": contiguity checks in O(1) per chunk
-        run_c = np.concatenate(([0], np.cumsum(np.diff(idx) == 1))).tolist()
-        run_o = None
+        bounds_a = np.concatenate(([0], np.flatnonzero(cid[1:] != cid[:-1]) + 1, [m]))
+        # per chunk: are the indices a contiguous run (→ slice)?  Same for the out positions.
+        contig_c = _no_break(np.flatnonzero(np.diff(idx) != 1), bounds_a).tolist()
+        contig_o = None
         if order is not None:
-            run_o = np.concatenate(([0], np.cumsum(np.diff(order) == 1))).tolist()
+            contig_o = _no_break(np.flatnonzero(np.diff(order) != 1), bounds_a).tolist()
         local = idx - cid * c
-        cid_l = cid[np.asarray(bounds[:-1], dtype=np.intp)].tolist()
+        cid_l = cid[bounds_a[:-1]].tolist()
+        bounds = bounds_a.tolist()
         result = []
-        for ci, lo, hi in zip(cid_l, bounds[:-1], bounds[1:]):
+        for j, (ci, lo, hi) in enumerate(zip(cid_l, bounds[:-1], bounds[1:])):
             k = hi - lo
             complete = False
-            if run_c[hi - 1] - run_c[lo] == k - 1:  # strictly contiguous in the chunk
+            if contig_c[j]:
                 r = int(local[lo])
                 csel: Any = slice(r, r + k)
                 complete = r == 0 and k == _valid_len(ci, c, n)
@@ -303,7 +321,7 @@ class _ArrayDim:
                 csel = local[lo:hi]
             if order is None:
                 osel: Any = slice(lo, hi)
-            elif run_o[hi - 1] - run_o[lo] == k - 1:
+            elif contig_o[j]:
                 o0 = int(order[lo])
                 osel = slice(o0, o0 + k)
             else:
@@ -469,8 +487,13 @@ class BlockIndexer(_ProductIndexer):
         for axis, (s, n, c) in enumerate(zip(sel, shape, chunks)):
             nblocks = -(-n // c)
             if _is_int(s):
-                b = _normalize_int(s, nblocks, axis)
-                lo, hi = b, b + 1
+                b = operator.index(s)
+                if not -nblocks <= b < nblocks:
+                    raise IndexError(
+                        f"block index {b} is out of bounds for axis {axis} with {nblocks} blocks"
+                    )
+                lo = b % nblocks
+                hi = lo + 1
             elif isinstance(s, slice):
                 if s.step not in (None, 1):
                     raise IndexError(f"block selection only supports slices with step 1, got {s}")
@@ -528,6 +551,7 @@ class CoordinateIndexer(Indexer):
         self.shape = (self.npoints,)
         self.array_shape, self.chunks = shape, chunks
         self.scalar = False
+        self._cache: tuple | None = None
 
     def __iter__(self) -> Iterator[ChunkProjection]:
         shape, chunks, m = self.array_shape, self.chunks, self.npoints
@@ -537,36 +561,56 @@ class CoordinateIndexer(Indexer):
         if ndim == 0:  # at most one point: the single element
             yield ChunkProjection((), (None,), slice(None), True)
             return
-        grid = tuple(-(-n // c) for n, c in zip(shape, chunks))
-        cidx = [x // c for x, c in zip(self.coords, chunks)]
-        ids = np.ravel_multi_index(cidx, grid)
-        order = None
-        if m > 1 and (ids[1:] < ids[:-1]).any():
-            order = np.argsort(ids, kind="stable")
-            ids = ids[order]
-        local = [x - ci * c for x, ci, c in zip(self.coords, cidx, chunks)]
-        if order is not None:
-            local = [x[order] for x in local]
-        bounds = np.concatenate(([0], np.flatnonzero(ids[1:] != ids[:-1]) + 1, [m])).tolist()
-        starts = np.asarray(bounds[:-1], dtype=np.intp)
-        chunk_coords = np.stack(np.unravel_index(ids[starts], grid), axis=1).tolist()
-        for cc, lo, hi in zip(chunk_coords, bounds[:-1], bounds[1:]):
+        order, local, lin, bounds, chunk_coords, run = self._groups()
+        for cc, lo, hi, ordered in zip(chunk_coords, bounds[:-1], bounds[1:], run):
             cc = tuple(cc)
             csel = tuple(x[lo:hi] for x in local)
             osel: Any = slice(lo, hi) if order is None else order[lo:hi]
-            valid = tuple(_valid_len(ci, c, n) for ci, c, n in zip(cc, chunks, shape))
-            nvalid = int(np.prod(valid))
+            nvalid = 1
+            for ci, c, n in zip(cc, chunks, shape):
+                nvalid *= _valid_len(ci, c, n)
             complete = False
-            if hi - lo == nvalid:
-                lin = np.ravel_multi_index(csel, valid)
-                perm = np.argsort(lin, kind="stable")
-                if (lin[perm] == np.arange(nvalid)).all():  # each valid element exactly once
-                    # put the points in C order so that out[osel] == valid_chunk.ravel()
-                    complete = True
-                    csel = tuple(x[perm] for x in csel)
-                    o = np.arange(lo, hi) if order is None else order[lo:hi]
-                    osel = o[perm]
+            if hi - lo == nvalid:  # as many points as valid elements: all distinct?
+                if ordered:
+                    complete = True  # already in C order within the chunk
+                else:
+                    perm = np.argsort(lin[lo:hi], kind="stable")
+                    if (np.diff(lin[lo:hi][perm]) > 0).all():
+                        # put the points in C order so that out[osel] == valid_chunk.ravel()
+                        complete = True
+                        csel = tuple(x[perm] for x in csel)
+                        osel = (np.arange(lo, hi) if order is None else order[lo:hi])[perm]
             yield ChunkProjection(cc, csel, osel, complete)
+
+    def _groups(self) -> tuple:
+        """Points grouped by chunk (computed once): order, in-chunk coords, bounds..."""
+        if self._cache is not None:
+            return self._cache
+        shape, chunks, m = self.array_shape, self.chunks, self.npoints
+        grid = tuple(-(-n // c) for n, c in zip(shape, chunks))
+        cidx, local = [], []
+        for x, c, n in zip(self.coords, chunks, shape):
+            if c >= n:  # a single chunk along this axis
+                q, r = np.zeros_like(x), x
+            else:
+                q, r = np.divmod(x, c)
+            cidx.append(q)
+            local.append(r)
+        ids = np.ravel_multi_index(cidx, grid)
+        order = None
+        if m > 1 and (ids[1:] < ids[:-1]).any():
+            order = _stable_argsort(ids, int(np.prod(grid, dtype=np.int64)))
+            ids = ids[order]
+            local = [x[order] for x in local]
+        # linear in-chunk position; a chunk's points are distinct and in C order iff
+        # lin strictly increases across the chunk
+        lin = np.ravel_multi_index(local, chunks)
+        bounds_a = np.concatenate(([0], np.flatnonzero(ids[1:] != ids[:-1]) + 1, [m]))
+        run = _no_break(np.flatnonzero(lin[1:] <= lin[:-1]), bounds_a).tolist()
+        bounds = bounds_a.tolist()
+        chunk_coords = np.stack(np.unravel_index(ids[bounds_a[:-1]], grid), axis=1).tolist()
+        self._cache = (order, local, lin, bounds, chunk_coords, run)
+        return self._cache
 
     def finalize(self, out: np.ndarray) -> np.ndarray:
         return out.reshape(self.sel_shape)

@@ -472,8 +472,10 @@ def test_block(case, scalar_value):
 
 
 def test_block_errors():
-    with pytest.raises(IndexError, match="out of bounds for axis 0 with size 4"):
+    with pytest.raises(IndexError, match="block index 4 is out of bounds for axis 0 with 4 blocks"):
         BlockIndexer(4, (10,), (3,))
+    with pytest.raises(IndexError, match="block index -5"):
+        BlockIndexer(-5, (10,), (3,))
     with pytest.raises(IndexError, match="step 1"):
         BlockIndexer(slice(0, 2, 2), (10,), (3,))
     with pytest.raises(IndexError, match="integers and slices"):
@@ -737,3 +739,12 @@ def test_large_point_selection_is_vectorised():
     n = sum(1 for _ in ix)
     assert n == 10_000
     assert time.perf_counter() - t < 5
+
+
+@pytest.mark.parametrize("bound", [5, 1 << 16, (1 << 16) + 1, 1 << 32, 1 << 40])
+def test_stable_argsort(bound):
+    from chunkzip.indexing import _stable_argsort
+    rng = np.random.default_rng(bound % 1000)
+    keys = rng.integers(0, min(bound, 1 << 40), 5000)
+    keys[:100] = keys[100:200]  # ties
+    np.testing.assert_array_equal(_stable_argsort(keys, bound), np.argsort(keys, kind="stable"))
