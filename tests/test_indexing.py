@@ -281,6 +281,10 @@ def test_basic(case, scalar_value):
     b = a.copy()
     b[sel] = value
     np.testing.assert_array_equal(do_set(a, ix, chunks, value), b)
+    # basic projections are plain slices/ints (fast copies, direct decode of whole chunks)
+    for p in ix:
+        assert all(isinstance(s, (int, slice)) for s in p.chunk_selection)
+        assert all(isinstance(s, slice) for s in p.out_selection)
     # dispatch
     ix2 = indexer_for_getitem(sel, a.shape, chunks)
     assert isinstance(ix2, BasicIndexer)
