@@ -19,11 +19,17 @@ from .registry import register_codec
 __all__ = ["JSON"]
 
 
-def array_from_items(items: Any, fmt: str) -> np.ndarray:
+# A decoded array may be larger than its encoding (fixed-width strings padded), but not by
+# more than this factor beyond a floor; a few bytes claiming gigabytes are refused.
+_MAX_EXPANSION = 1024
+_EXPANSION_FLOOR = 1 << 26
+
+
+def array_from_items(items: Any, fmt: str, encoded_size: int) -> np.ndarray:
     """Rebuild an array from the decoded ``[*items, dtype, shape]`` list of json2/msgpack2.
 
     Every element of the structure is validated, so data that is not of this form
-    raises ``ValueError`` instead of producing a wrong array or a large allocation.
+    raises ``ValueError`` instead of producing a wrong array or a huge allocation.
     """
     if not isinstance(items, list) or len(items) < 2:
         raise ValueError(f"not {fmt} data: expected a list ending with dtype and shape")
@@ -38,14 +44,21 @@ def array_from_items(items: Any, fmt: str) -> np.ndarray:
         raise ValueError(f"not {fmt} data: shape entry {shape!r} is not a list of sizes")
     try:
         dtype = np.dtype(dtype_str)
-    except (TypeError, ValueError) as e:
+    except Exception as e:  # numpy's parser may raise SyntaxError, KeyError, ...
         raise ValueError(f"not {fmt} data: bad dtype {dtype_str!r} ({e})") from None
+    if dtype.subdtype is not None:  # never written: arrays absorb sub-array dtypes into the shape
+        raise ValueError(f"not {fmt} data: sub-array dtype {dtype_str!r}")
     values = items[:-2]
     shape = tuple(shape)
+
+    def check_size(count: int) -> None:
+        if dtype.itemsize * count > max(_EXPANSION_FLOOR, _MAX_EXPANSION * encoded_size):
+            raise ValueError(f"corrupt {fmt} data: {count} items of {dtype} from {encoded_size} bytes")
 
     if not shape:  # 0-d: written as a single item
         if len(values) != 1:
             raise ValueError(f"corrupt {fmt} data: a 0-d array needs 1 item, got {len(values)}")
+        check_size(1)
         out = np.empty((), dtype=dtype)
         try:
             out[()] = values[0]
@@ -62,6 +75,7 @@ def array_from_items(items: Any, fmt: str) -> np.ndarray:
         if not all(isinstance(v, list) and len(v) == size for v in level):
             raise ValueError(mismatch)
         level = list(chain.from_iterable(level))
+    check_size(len(level))
     try:
         if dtype == object:
             flat = np.fromiter(level, dtype=object, count=len(level))
@@ -161,7 +175,7 @@ class JSON(Codec):
             raise ValueError("json2 data is nested too deeply") from None
         except ValueError as e:
             raise ValueError(f"not json2 data: {e}") from None
-        return copy_to_out(array_from_items(items, "json2"), out)
+        return copy_to_out(array_from_items(items, "json2", len(text)), out)
 
     def get_config(self) -> dict:
         """Return the numcodecs-compatible configuration."""

@@ -68,7 +68,7 @@ class MsgPack(Codec):
             raise
         except Exception as e:  # msgpack raises ValueError subclasses, TypeError, ...
             raise ValueError(f"not msgpack2 data: {type(e).__name__}: {e}") from None
-        return copy_to_out(array_from_items(items, "msgpack2"), out)
+        return copy_to_out(array_from_items(items, "msgpack2", memoryview(buf).nbytes), out)
 
     def __repr__(self) -> str:
         return (
