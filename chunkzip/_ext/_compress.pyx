@@ -16,6 +16,7 @@ from cpython.bytes cimport PyBytes_AS_STRING
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_DECREF, Py_XDECREF
 from libc.stdint cimport int32_t, uint8_t, uint32_t
+from libc.string cimport memcpy
 
 import numpy as np
 
@@ -119,24 +120,26 @@ cdef size_t _LZ4_MAX_RATIO = 255
 
 # -- buffer helpers --------------------------------------------------------------------
 cdef int _get_src(object obj, Py_buffer* view) except -1:
-    """Read-only contiguous view of any buffer-protocol object."""
+    """Read-only contiguous view of any buffer-protocol object.
+
+    Strided ndarrays are copied to C order first (``view.obj`` keeps the copy alive).
+    """
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.hasobject:
+            raise TypeError("object arrays cannot be compressed as raw bytes; add an object codec")
+        if not (obj.flags.c_contiguous or obj.flags.f_contiguous):
+            obj = np.ascontiguousarray(obj)
     try:
         PyObject_GetBuffer(obj, view, PyBUF_ANY_CONTIGUOUS)
-        return 0
-    except BufferError:
-        pass
     except TypeError:
         raise TypeError(
             f"expected a bytes-like object or ndarray, got {type(obj).__name__}"
         ) from None
-    if isinstance(obj, np.ndarray) and not obj.dtype.hasobject:
-        # a strided view: compress its C-order copy (view.obj keeps the copy alive)
-        PyObject_GetBuffer(np.ascontiguousarray(obj), view, PyBUF_ANY_CONTIGUOUS)
-    else:
+    except (BufferError, ValueError):
         raise ValueError(
             "expected a contiguous buffer (bytes, bytearray, memoryview, array.array or "
-            f"contiguous ndarray), got {type(obj).__name__}"
-        )
+            f"ndarray), got a non-contiguous {type(obj).__name__}"
+        ) from None
     return 0
 
 
@@ -242,13 +245,14 @@ def _zstd_stream_decompress(src, out=None):
             data = dobj.unused_data
     except zstandard.ZstdError as e:
         raise RuntimeError(f"Zstd decompression error: {e}") from None
-    result = b"".join(chunks)
+    cdef bytes result = b"".join(chunks)
     if out is None:
         return result
     cdef Py_buffer ob
-    _get_out(out, &ob, <size_t>len(result))
+    cdef size_t n = <size_t>len(result)
+    _get_out(out, &ob, n)
     try:
-        (<char*>ob.buf)[:len(result)] = result
+        memcpy(ob.buf, PyBytes_AS_STRING(result), n)
     finally:
         PyBuffer_Release(&ob)
     return out
