@@ -257,9 +257,9 @@ class Pipeline:
             key = key_of(p.chunk_coords)
             if p.is_complete_chunk:
                 if scalar:
-                    sig = "edge" if any(isinstance(s, slice) and (s.stop - s.start) != c
-                                        for s, c in zip(p.chunk_selection, meta.chunks)) else "full"
-                    if sig == "full":
+                    edge = any((c + 1) * n > s for c, n, s in zip(p.chunk_coords, meta.chunks, meta.shape))
+                    sig = "edge" if edge else "full"
+                    if not edge:
                         with cache_lock:
                             cached = full_cache.get(sig, False)
                         if cached is False:

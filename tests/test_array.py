@@ -253,3 +253,10 @@ def test_fixed_length_strings():
     u = cz.array(greetings * 100, dtype="U20")
     assert u.dtype == np.dtype("<U20") and u.shape == (500,)
     assert list(u[:5]) == greetings
+
+
+def test_scalar_write_to_whole_edge_chunk_by_mask_keeps_padding_at_fill():
+    z = cz.full(7, -1, chunks=4, dtype="i4")
+    z.vindex[np.ones(7, dtype=bool)] = 5
+    z.resize(8)
+    np.testing.assert_array_equal(z[:], [5, 5, 5, 5, 5, 5, 5, -1])
