@@ -19,7 +19,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_Check, PyBytes_FromStringA
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_XDECREF
 from cpython.unicode cimport PyUnicode_Check
-from libc.stdint cimport uint32_t
+from libc.stdint cimport uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
@@ -47,7 +47,11 @@ cdef enum:
     ERR_ITEM_DATA = -4    # an item's payload runs past the end
     ERR_ITEMSIZE = -5     # payload not a whole number of elements (vlen-array)
 
-cdef Py_ssize_t MAX_U32 = 0xFFFFFFFF
+cdef extern from *:
+    """
+    #define CZ_EXCEEDS_U32(x) ((unsigned long long)(x) > 0xFFFFFFFFull)
+    """
+    bint CZ_EXCEEDS_U32(Py_ssize_t x) nogil
 
 
 cdef inline uint32_t load_le32(const unsigned char* p) noexcept nogil:
@@ -67,28 +71,29 @@ cdef Py_ssize_t scan(const unsigned char* p, Py_ssize_t size, Py_ssize_t itemsiz
 
     ``where`` receives the index of the offending item on item errors.
     """
-    cdef Py_ssize_t n, i, pos, length
+    cdef uint64_t n, length
+    cdef Py_ssize_t i, pos
     if size < HEADER:
         return ERR_HEADER
     n = load_le32(p)
     # every item needs at least its 4-byte length field
-    if n > (size - HEADER) // HEADER:
+    if n > <uint64_t>((size - HEADER) // HEADER):
         return ERR_COUNT
     pos = HEADER
-    for i in range(n):
+    for i in range(<Py_ssize_t>n):
         if size - pos < HEADER:
             where[0] = i
             return ERR_ITEM_HEADER
         length = load_le32(p + pos)
         pos += HEADER
-        if length > size - pos:
+        if length > <uint64_t>(size - pos):
             where[0] = i
             return ERR_ITEM_DATA
-        if itemsize > 1 and length % itemsize != 0:
+        if itemsize > 1 and length % <uint64_t>itemsize != 0:
             where[0] = i
             return ERR_ITEMSIZE
-        pos += length
-    return n
+        pos += <Py_ssize_t>length
+    return <Py_ssize_t>n
 
 
 cdef Py_ssize_t checked_count(const unsigned char[::1] buf, Py_ssize_t itemsize) except -1:
@@ -143,7 +148,7 @@ cdef inline void put(PyObject** data, Py_ssize_t i, object value) noexcept:
 cdef Py_ssize_t check_items(cnp.ndarray items) except -1:
     if items.dtype != np.dtype(object) or items.ndim != 1 or not items.flags.c_contiguous:
         raise TypeError("expected a 1-D contiguous object array")
-    if items.shape[0] > MAX_U32:
+    if CZ_EXCEEDS_U32(items.shape[0]):
         raise ValueError(f"too many items for the vlen format: {items.shape[0]}")
     return items.shape[0]
 
@@ -187,7 +192,7 @@ cdef bytes encode_text_or_bytes(cnp.ndarray items, bint text):
                     f"item {i}: expected {'str' if text else 'bytes'} or None, "
                     f"got {type(item).__name__}"
                 )
-            if length > MAX_U32:
+            if CZ_EXCEEDS_U32(length):
                 raise ValueError(f"item {i} is too long for the vlen format ({length} bytes)")
             lens[i] = length
             total += length
@@ -241,7 +246,7 @@ def encode_array(cnp.ndarray items, cnp.dtype dtype):
                 raise ValueError(f"item {i}: only 1-dimensional arrays are supported, got shape {(<object>arr).shape}")
             keep[i] = arr
             length = arr.nbytes
-            if length > MAX_U32:
+            if CZ_EXCEEDS_U32(length):
                 raise ValueError(f"item {i} is too long for the vlen format ({length} bytes)")
             ptrs[i] = <const char*>cnp.PyArray_DATA(arr)
             lens[i] = length
