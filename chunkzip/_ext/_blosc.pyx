@@ -1,0 +1,473 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Blosc: write Blosc1 frames (csrc/blosc1.c), read any Blosc frame through c-blosc2.
+
+Blosc1 frames (format version 2, 16-byte header) are what c-blosc 1.x -- numcodecs,
+zarr-python, tensorstore -- can read; c-blosc2 itself writes newer frames they reject.
+Decoding goes through libblosc2 from the python-blosc2 wheel, which reads both kinds.
+
+Every C call runs without the GIL, with a fresh context per call (no global Blosc
+state), so the functions may be called from many threads at once.
+"""
+import numpy as np
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_XDECREF
+from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint32_t
+from libc.string cimport memcpy
+
+cdef extern from "Python.h":
+    # raw (unmanaged) forms, so that the bytes object can be shrunk in place
+    PyObject *_bytes_new "PyBytes_FromStringAndSize" (const char *v, Py_ssize_t n) except NULL
+    char *_bytes_ptr "PyBytes_AS_STRING" (PyObject *o)
+    int _PyBytes_Resize(PyObject **string, Py_ssize_t newsize) except -1
+
+cdef extern from "blosc1.h" nogil:
+    int64_t cz_blosc1_compress(const void *src, size_t nbytes, void *dest, size_t destsize,
+                               int clevel, int doshuffle, size_t typesize, int compcode,
+                               size_t blocksize, int splitmode)
+    size_t cz_blosc1_blocksize(size_t nbytes, size_t typesize, int clevel, int compcode,
+                               size_t blocksize, int splitmode)
+    size_t CZ_BLOSC1_MAX_BUFFERSIZE
+    size_t CZ_BLOSC1_MAX_BLOCKSIZE
+
+cdef extern from "blosc2.h" nogil:
+    ctypedef struct blosc2_context:
+        pass
+    ctypedef struct blosc2_dparams:
+        int16_t nthreads
+        void *schunk
+        void *postfilter
+        void *postparams
+        int32_t typesize
+    blosc2_context *blosc2_create_dctx(blosc2_dparams dparams)
+    void blosc2_free_ctx(blosc2_context *context)
+    int blosc2_decompress_ctx(blosc2_context *context, const void *src, int32_t srcsize,
+                              void *dest, int32_t destsize)
+    int blosc2_getitem_ctx(blosc2_context *context, const void *src, int32_t srcsize,
+                           int start, int nitems, void *dest, int32_t destsize)
+    int blosc2_getitem_bytes_ctx(blosc2_context *context, const void *src, int32_t srcsize,
+                                 int32_t start, int32_t nbytes, void *dest, int32_t destsize)
+    int blosc1_cbuffer_validate(const void *cbuffer, size_t cbytes, size_t *nbytes)
+    void blosc2_init()
+
+# Make sure libblosc2's registries (codecs, filters, I/O) exist before the first call.
+# blosc2_init() is idempotent and starts no threads.
+blosc2_init()
+
+#: compressor names -> c-blosc compressor codes
+CNAMES = {"blosclz": 0, "lz4": 1, "lz4hc": 2, "zlib": 4, "zstd": 5}
+#: largest input a frame may hold (c-blosc2 refuses larger ones)
+MAX_BUFFERSIZE = CZ_BLOSC1_MAX_BUFFERSIZE
+MAX_BLOCKSIZE = CZ_BLOSC1_MAX_BLOCKSIZE
+
+# Legitimate Blosc1 frames cannot expand more than this (zstd of constant data is the
+# extreme: 4 bytes per 128 KiB); a header claiming more is corrupt.
+# Below MIN_THREADED_NBYTES decoding with several threads costs more than it gains.
+cdef enum:
+    MAX_BLOSC1_RATIO = 65536
+    MIN_THREADED_NBYTES = 256 * 1024
+
+
+def _as_u8(obj, bint writable=False):
+    """Flat uint8 view (no copy) of a contiguous buffer; ValueError if not contiguous."""
+    if isinstance(obj, np.ndarray):
+        arr = obj
+        if arr.dtype.hasobject:
+            raise TypeError("object arrays cannot be Blosc-compressed")
+        if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
+            raise ValueError("buffer must be contiguous")
+        if writable and not arr.flags.writeable:
+            raise ValueError("output buffer is read-only")
+        return arr.reshape(-1, order="A").view(np.uint8)
+    mv = memoryview(obj)
+    if not mv.contiguous:
+        raise ValueError("buffer must be contiguous")
+    if writable and mv.readonly:
+        raise ValueError("output buffer is read-only")
+    if mv.format != "B" or mv.ndim != 1:
+        if not mv.c_contiguous:
+            return np.asarray(mv).reshape(-1, order="A").view(np.uint8)
+        mv = mv.cast("B")
+    return np.frombuffer(mv, dtype=np.uint8) if mv.readonly else np.asarray(mv)
+
+
+cdef inline int32_t _le32(const uint8_t *p) noexcept nogil:
+    return <int32_t>(<uint32_t>p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) |
+                     (<uint32_t>p[3] << 24))
+
+
+cdef inline void _put_le32(uint8_t *p, int32_t v) noexcept nogil:
+    cdef uint32_t u = <uint32_t>v
+    p[0] = u & 0xFF
+    p[1] = (u >> 8) & 0xFF
+    p[2] = (u >> 16) & 0xFF
+    p[3] = (u >> 24) & 0xFF
+
+
+cdef struct frame_info:
+    int32_t nbytes
+    int32_t cbytes
+    int32_t blocksize
+    int typesize
+    int flags
+    int version
+
+
+cdef frame_info _check_frame(const uint8_t *p, Py_ssize_t n) except *:
+    """Validate a Blosc frame header against the buffer; raise ValueError if corrupt."""
+    cdef frame_info fi
+    cdef size_t vnbytes = 0
+    cdef int64_t nblocks, header_len
+    cdef bint memcpyed, extended, special = False
+    if n < 16:
+        raise ValueError(f"not a Blosc frame: {n} bytes, a header needs 16")
+    fi.version = p[0]
+    fi.flags = p[2]
+    fi.typesize = p[3]
+    fi.nbytes = _le32(p + 4)
+    fi.blocksize = _le32(p + 8)
+    fi.cbytes = _le32(p + 12)
+    if fi.version < 1 or fi.version > 6:
+        raise ValueError(f"not a Blosc frame (format version byte {fi.version})")
+    if fi.nbytes < 0 or fi.blocksize < 0 or fi.cbytes < 16:
+        raise ValueError("corrupt Blosc header (negative sizes)")
+    if fi.cbytes > n:
+        raise ValueError(f"truncated Blosc frame: header says {fi.cbytes} bytes, "
+                         f"buffer has {n}")
+    if <size_t>fi.nbytes > CZ_BLOSC1_MAX_BUFFERSIZE:
+        raise ValueError(f"corrupt Blosc header: {fi.nbytes} bytes exceeds the format limit")
+    extended = fi.version >= 3 and (fi.flags & 0x05) == 0x05
+    header_len = 32 if extended else 16
+    if fi.cbytes < header_len:
+        raise ValueError("truncated Blosc frame (extended header)")
+    if extended:
+        if p[31] & 0x08:
+            raise ValueError("lazy Blosc chunks (frame-backed) are not supported")
+        special = ((p[31] >> 4) & 0x07) != 0
+    memcpyed = (fi.flags & 0x02) != 0
+    if fi.nbytes > 0 and not special:
+        if fi.blocksize <= 0 or fi.blocksize > fi.nbytes:
+            raise ValueError("corrupt Blosc header: bad blocksize")
+        if memcpyed:
+            if <int64_t>fi.cbytes != <int64_t>fi.nbytes + header_len:
+                raise ValueError("corrupt Blosc header: memcpyed frame size mismatch")
+        elif fi.version <= 2:
+            nblocks = (<int64_t>fi.nbytes + fi.blocksize - 1) // fi.blocksize
+            if header_len + 4 * nblocks > fi.cbytes:
+                raise ValueError("corrupt Blosc frame: block offsets do not fit")
+            if <int64_t>fi.nbytes > <int64_t>fi.cbytes * MAX_BLOSC1_RATIO:
+                raise ValueError(f"corrupt Blosc header: {fi.nbytes} bytes cannot come "
+                                 f"from a {fi.cbytes}-byte Blosc1 frame")
+    if fi.nbytes > 0 and blosc1_cbuffer_validate(p, <size_t>fi.cbytes, &vnbytes) < 0:
+        raise ValueError("corrupt Blosc frame (header validation failed)")
+    return fi
+
+
+def compress(src, typesize, int clevel=5, int shuffle=1, cname="lz4",
+             Py_ssize_t blocksize=0, int split=-1):
+    """Compress a contiguous buffer into a Blosc1 frame; return ``bytes``.
+
+    ``typesize``: element size in bytes (>= 1; above 255 the frame records 1).
+    ``clevel``: 0-9 (0 stores the data uncompressed).  ``shuffle``: 0 none, 1 byte
+    shuffle, 2 bit shuffle, -1 automatic (bit shuffle for typesize 1, else byte).
+    ``cname``: blosclz, lz4, lz4hc, zlib or zstd.  ``blocksize``: 0 automatic, else
+    rounded down to a multiple of typesize.  ``split``: -1 automatic (like c-blosc),
+    0 never, 1 always split blocks into typesize streams.
+    """
+    cdef Py_ssize_t ts = typesize
+    cdef int compcode
+    cdef const uint8_t[::1] s
+    cdef Py_ssize_t nbytes
+    cdef const uint8_t *sp = NULL
+    cdef char *dp
+    cdef int64_t r
+    cdef PyObject *op = NULL
+    if ts < 1:
+        raise ValueError(f"typesize must be >= 1, got {typesize}")
+    if not 0 <= clevel <= 9:
+        raise ValueError(f"clevel must be in 0..9, got {clevel}")
+    if shuffle == -1:
+        shuffle = 2 if ts == 1 else 1
+    if not 0 <= shuffle <= 2:
+        raise ValueError(f"shuffle must be -1, 0, 1 or 2, got {shuffle}")
+    if blocksize < 0:
+        raise ValueError(f"blocksize must be >= 0, got {blocksize}")
+    if split not in (-1, 0, 1):
+        raise ValueError(f"split must be -1, 0 or 1, got {split}")
+    if isinstance(cname, bytes):
+        cname = cname.decode("ascii", "replace")
+    try:
+        compcode = CNAMES[cname]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown Blosc compressor {cname!r}; "
+                         f"expected one of {sorted(CNAMES)}") from None
+    s = _as_u8(src)
+    nbytes = s.shape[0]
+    if <size_t>nbytes > CZ_BLOSC1_MAX_BUFFERSIZE:
+        raise ValueError(f"Blosc cannot compress {nbytes} bytes: the format limit is "
+                         f"{CZ_BLOSC1_MAX_BUFFERSIZE} bytes")
+    if nbytes:
+        sp = &s[0]
+    op = _bytes_new(NULL, nbytes + 16)
+    dp = _bytes_ptr(op)
+    with nogil:
+        r = cz_blosc1_compress(sp, <size_t>nbytes, dp, <size_t>(nbytes + 16), clevel,
+                               shuffle, <size_t>ts, compcode, <size_t>blocksize, split)
+    if r < 0:
+        Py_XDECREF(op)
+        if r == -3:
+            raise MemoryError("Blosc compression: out of memory")
+        raise RuntimeError(f"Blosc compression failed (error {r})")
+    if r != nbytes + 16:
+        _PyBytes_Resize(&op, <Py_ssize_t>r)  # on failure op is released and NULL
+    dest = <object>op
+    Py_XDECREF(op)
+    return dest
+
+
+def blocksize_for(Py_ssize_t nbytes, Py_ssize_t typesize, int clevel=5, cname="lz4",
+                  Py_ssize_t blocksize=0, int split=-1):
+    """The block size :func:`compress` would use for these parameters."""
+    return cz_blosc1_blocksize(<size_t>nbytes, <size_t>typesize, clevel, CNAMES[cname],
+                               <size_t>blocksize, split)
+
+
+def cbuffer_sizes(src):
+    """Return ``(nbytes, cbytes, blocksize)`` of a Blosc frame (header validated)."""
+    cdef const uint8_t[::1] s = _as_u8(src)
+    if s.shape[0] < 16:
+        raise ValueError(f"not a Blosc frame: {s.shape[0]} bytes, a header needs 16")
+    cdef frame_info fi = _check_frame(&s[0], s.shape[0])
+    return fi.nbytes, fi.cbytes, fi.blocksize
+
+
+def cbuffer_info(src):
+    """Return a dict with the header fields of a Blosc frame (header validated)."""
+    cdef const uint8_t[::1] s = _as_u8(src)
+    if s.shape[0] < 16:
+        raise ValueError(f"not a Blosc frame: {s.shape[0]} bytes, a header needs 16")
+    cdef frame_info fi = _check_frame(&s[0], s.shape[0])
+    flags = fi.flags
+    return {
+        "version": fi.version, "nbytes": fi.nbytes, "cbytes": fi.cbytes,
+        "blocksize": fi.blocksize, "typesize": fi.typesize, "flags": flags,
+        "memcpyed": bool(flags & 0x02),
+        "shuffle": 2 if flags & 0x04 and not flags & 0x01 else (1 if flags & 0x01 else 0),
+        "split": not (flags & 0x10),
+        "compformat": flags >> 5,
+    }
+
+
+cdef int _nthreads_for(int nthreads, frame_info *fi) noexcept:
+    cdef int64_t nblocks
+    if nthreads <= 1 or fi.nbytes < MIN_THREADED_NBYTES or fi.blocksize <= 0:
+        return 1
+    nblocks = (<int64_t>fi.nbytes + fi.blocksize - 1) // fi.blocksize
+    if nblocks < 2:
+        return 1
+    if nthreads > nblocks:
+        return <int>nblocks
+    return nthreads if nthreads < 256 else 256
+
+
+cdef inline int32_t _last_block_size(frame_info *fi) noexcept:
+    cdef int32_t r = fi.nbytes % fi.blocksize
+    return r if r else fi.blocksize
+
+
+cdef inline int32_t _bitshuffle_tail(frame_info *fi) noexcept:
+    """Number of bytes at the end that c-blosc2 decodes wrongly, or 0.
+
+    In a bit-shuffled Blosc1 (format 2) frame, the last block may end with
+    ``size % typesize`` bytes that do not form a whole element; c-blosc 1.x leaves
+    them unshuffled, but c-blosc2 (as bundled with python-blosc2 4.x) returns wrong
+    bytes there.  Only buffers whose length is not a multiple of the typesize give
+    such frames; decompress() repairs those bytes (see _fix_tail).
+    """
+    cdef int32_t last
+    if (fi.version > 2 or (fi.flags & 0x07) != 0x04 or fi.nbytes <= 0 or
+            fi.blocksize <= 0 or fi.typesize <= 1):
+        return 0
+    last = _last_block_size(fi)
+    if fi.nbytes % fi.blocksize == 0 and not (fi.flags & 0x10):
+        return 0  # a split full block: not a frame c-blosc writes with a ragged end
+    return last % fi.typesize
+
+
+cdef int _fix_tail(const uint8_t *src, frame_info *fi, int32_t tail, uint8_t *dest) except -1:
+    """Decode the last block again, unshuffled, and copy its last `tail` bytes to
+    dest[nbytes - tail:].  Its single stream is wrapped in a one-block frame without
+    the bit-shuffle flag and decoded by c-blosc2 like any other frame."""
+    cdef int64_t nblocks = (<int64_t>fi.nbytes + fi.blocksize - 1) // fi.blocksize
+    cdef int32_t last = _last_block_size(fi)
+    cdef int64_t bstart = _le32(src + 16 + 4 * (nblocks - 1))
+    cdef int64_t csize
+    cdef blosc2_dparams dparams
+    cdef blosc2_context *ctx
+    cdef int rc
+    if bstart < 16 + 4 * nblocks or bstart + 4 > fi.cbytes:
+        raise ValueError("corrupt Blosc frame: bad block offset")
+    csize = _le32(src + bstart)
+    if csize <= 0 or bstart + 4 + csize > fi.cbytes:
+        raise ValueError("corrupt Blosc frame: bad stream size")
+    cdef bytearray mini = bytearray(20 + 4 + csize)
+    cdef bytearray block = bytearray(last)
+    cdef uint8_t *mp = <uint8_t *><char *>mini
+    cdef uint8_t *bp = <uint8_t *><char *>block
+    mp[0] = 2
+    mp[1] = src[1]
+    mp[2] = (fi.flags & 0xE0) | 0x10  # same codec, no shuffle, one stream
+    mp[3] = 1
+    _put_le32(mp + 4, last)
+    _put_le32(mp + 8, last)
+    _put_le32(mp + 12, <int32_t>(20 + 4 + csize))
+    _put_le32(mp + 16, 20)
+    memcpy(mp + 20, src + bstart, <size_t>(4 + csize))
+    dparams.nthreads = 1
+    dparams.schunk = NULL
+    dparams.postfilter = NULL
+    dparams.postparams = NULL
+    dparams.typesize = 1
+    with nogil:
+        ctx = blosc2_create_dctx(dparams)
+        if ctx == NULL:
+            rc = -999
+        else:
+            rc = blosc2_decompress_ctx(ctx, mp, <int32_t>(24 + csize), bp, last)
+            blosc2_free_ctx(ctx)
+            if rc == last:
+                memcpy(dest + fi.nbytes - tail, bp + last - tail, <size_t>tail)
+    if rc != last:
+        raise RuntimeError(f"error during Blosc decompression: {rc} (corrupt frame)")
+    return 0
+
+
+def decompress(src, out=None, int nthreads=1):
+    """Decode a Blosc frame (any format version c-blosc2 reads).
+
+    Returns ``bytes``, or ``out`` filled when given (a writable contiguous buffer of
+    exactly the decoded size).  Corrupt or truncated input raises ``ValueError`` or
+    ``RuntimeError``; nothing is allocated before the header has been validated.
+    """
+    cdef const uint8_t[::1] s = _as_u8(src)
+    cdef Py_ssize_t n = s.shape[0]
+    cdef uint8_t[::1] d
+    cdef void *dp
+    cdef int rc
+    cdef blosc2_context *ctx
+    cdef blosc2_dparams dparams
+    if n < 16:
+        raise ValueError(f"not a Blosc frame: {n} bytes, a header needs 16")
+    cdef frame_info fi = _check_frame(&s[0], n)
+    if out is None:
+        result = PyBytes_FromStringAndSize(NULL, fi.nbytes)
+        dp = PyBytes_AS_STRING(result)
+    else:
+        d = _as_u8(out, writable=True)
+        if d.shape[0] != fi.nbytes:
+            raise ValueError(f"out has {d.shape[0]} bytes but the Blosc frame decodes "
+                             f"to {fi.nbytes} bytes")
+        result = out
+        dp = &d[0] if fi.nbytes else NULL
+    if fi.nbytes == 0:
+        return result
+    dparams.nthreads = <int16_t>_nthreads_for(nthreads, &fi)
+    dparams.schunk = NULL
+    dparams.postfilter = NULL
+    dparams.postparams = NULL
+    dparams.typesize = fi.typesize if fi.typesize else 1
+    with nogil:
+        ctx = blosc2_create_dctx(dparams)
+        if ctx == NULL:
+            rc = -999
+        else:
+            rc = blosc2_decompress_ctx(ctx, &s[0], fi.cbytes, dp, fi.nbytes)
+            blosc2_free_ctx(ctx)
+    if rc == -999:
+        raise MemoryError("could not create a Blosc decompression context")
+    if rc != fi.nbytes:
+        raise RuntimeError(f"error during Blosc decompression: {rc} "
+                           f"(corrupt or unsupported frame)")
+    cdef int32_t tail = _bitshuffle_tail(&fi)
+    if tail:
+        _fix_tail(&s[0], &fi, tail, <uint8_t *>dp)
+    return result
+
+
+def getitem(src, Py_ssize_t start, Py_ssize_t nitems, out=None, typesize=None):
+    """Decode only items ``[start, start + nitems)`` of a Blosc frame.
+
+    Items are ``typesize`` bytes; by default the typesize the frame records (which is
+    1 for elements wider than 255 bytes -- pass ``typesize`` for those).  Returns
+    ``bytes`` (or ``out`` filled) of ``nitems * typesize`` bytes.
+    """
+    cdef const uint8_t[::1] s = _as_u8(src)
+    cdef Py_ssize_t n = s.shape[0]
+    cdef uint8_t[::1] d
+    cdef void *dp
+    cdef int rc
+    cdef int64_t ts, want, bstart
+    cdef bint by_bytes
+    cdef blosc2_context *ctx
+    cdef blosc2_dparams dparams
+    if n < 16:
+        raise ValueError(f"not a Blosc frame: {n} bytes, a header needs 16")
+    cdef frame_info fi = _check_frame(&s[0], n)
+    if typesize is None or typesize == fi.typesize:
+        ts = fi.typesize if fi.typesize else 1
+        by_bytes = False
+    else:
+        ts = typesize
+        if ts < 1:
+            raise ValueError(f"typesize must be >= 1, got {typesize}")
+        by_bytes = True
+    if start < 0 or nitems < 0 or (start + nitems) * ts > fi.nbytes:
+        raise IndexError(f"items [{start}, {start + nitems}) of {ts} bytes are out of "
+                         f"bounds for a {fi.nbytes}-byte Blosc frame")
+    want = nitems * ts
+    bstart = start * ts
+    cdef int32_t tail = _bitshuffle_tail(&fi)
+    if tail and want and bstart + want > fi.nbytes - tail:
+        full = decompress(src)
+        piece = full[bstart:bstart + want]
+        if out is None:
+            return piece
+        d = _as_u8(out, writable=True)
+        if d.shape[0] != want:
+            raise ValueError(f"out has {d.shape[0]} bytes, expected {want}")
+        np.asarray(d)[:] = np.frombuffer(piece, dtype=np.uint8)
+        return out
+    if out is None:
+        result = PyBytes_FromStringAndSize(NULL, want)
+        dp = PyBytes_AS_STRING(result)
+    else:
+        d = _as_u8(out, writable=True)
+        if d.shape[0] != want:
+            raise ValueError(f"out has {d.shape[0]} bytes, expected {want}")
+        result = out
+        dp = &d[0] if want else NULL
+    if want == 0:
+        return result
+    dparams.nthreads = 1
+    dparams.schunk = NULL
+    dparams.postfilter = NULL
+    dparams.postparams = NULL
+    dparams.typesize = fi.typesize if fi.typesize else 1
+    with nogil:
+        ctx = blosc2_create_dctx(dparams)
+        if ctx == NULL:
+            rc = -999
+        elif by_bytes:
+            rc = blosc2_getitem_bytes_ctx(ctx, &s[0], fi.cbytes, <int32_t>bstart,
+                                          <int32_t>want, dp, <int32_t>want)
+            blosc2_free_ctx(ctx)
+        else:
+            rc = blosc2_getitem_ctx(ctx, &s[0], fi.cbytes, <int>start, <int>nitems, dp,
+                                    <int32_t>want)
+            blosc2_free_ctx(ctx)
+    if rc == -999:
+        raise MemoryError("could not create a Blosc decompression context")
+    if rc != want:
+        raise RuntimeError(f"error during Blosc getitem: {rc} (corrupt or unsupported frame)")
+    return result
