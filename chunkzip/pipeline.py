@@ -43,18 +43,24 @@ def _get_pool() -> tuple[ThreadPoolExecutor, int]:
 _in_worker = threading.local()
 
 
-def run_batched(fn: Callable[[Any], None], items: Sequence[Any], min_per_task: int = 1) -> None:
+# Chunks smaller than this are handled inline: their work is mostly Python bookkeeping
+# under the GIL, and a second thread only adds contention (measured: 1000 chunks of 4 KiB
+# read in 26 ms on one thread, 36 ms on two).
+PARALLEL_MIN_CHUNK_BYTES = 32 * 1024
+
+
+def run_batched(fn: Callable[[Any], None], items: Sequence[Any], item_bytes: int = PARALLEL_MIN_CHUNK_BYTES) -> None:
     """Call ``fn(item)`` for every item, spread over the chunk pool.
 
     Items are grouped into a few tasks per thread (not one task per chunk) to keep the
-    scheduling cost per chunk low; a single item, or a call made from inside a pool
-    worker, runs inline.
+    scheduling cost per chunk low; a single item, small items (``item_bytes`` below
+    ``PARALLEL_MIN_CHUNK_BYTES``), or a call made from inside a pool worker, run inline.
     """
     n = len(items)
     if n == 0:
         return
     pool, nthreads = _get_pool()
-    if n <= min_per_task or nthreads == 1 or getattr(_in_worker, "active", False):
+    if n == 1 or nthreads == 1 or item_bytes < PARALLEL_MIN_CHUNK_BYTES or getattr(_in_worker, "active", False):
         for it in items:
             fn(it)
         return
@@ -232,7 +238,7 @@ class Pipeline:
             chunk = codec.decode(raw, key)
             out[p.out_selection] = chunk[p.chunk_selection]
 
-        run_batched(one, projs)
+        run_batched(one, projs, codec.nbytes)
 
     def read_chunk(self, coords: tuple[int, ...]) -> np.ndarray | None:
         key = self.key(coords)
@@ -298,7 +304,7 @@ class Pipeline:
                 chunk[p.chunk_selection] = value if scalar else value[p.out_selection]
                 store_chunk(key, chunk)
 
-        run_batched(one, projs)
+        run_batched(one, projs, codec.nbytes)
 
     # -- maintenance ---------------------------------------------------------------------
     def chunk_keys(self) -> list[str]:
