@@ -275,10 +275,11 @@ class Pipeline:
                                 else codec.encode(chunk)
                             with cache_lock:
                                 full_cache[sig] = cached
-                        if cached is None:
-                            store.delete(key)
-                        else:
-                            store.set(key, cached)
+                        with self._lock(key):
+                            if cached is None:
+                                store.delete(key)
+                            else:
+                                store.set(key, cached)
                         return
                     chunk = self.empty_chunk()
                     chunk[p.chunk_selection] = value
