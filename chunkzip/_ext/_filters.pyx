@@ -112,12 +112,15 @@ cdef inline void _delta_encode(const delta_t* src, delta_t* dst, Py_ssize_t n) n
     cdef delta_t prev, cur
     if n <= 0:
         return
-    prev = src[0]
-    dst[0] = prev
+    if <const void*>dst == <const void*>src:
+        # in place: walk backwards so every source value is read before it is replaced
+        for i in range(n - 1, 0, -1):
+            dst[i] = <delta_t>(dst[i] - dst[i - 1])
+        return
+    # separate buffers: a plain loop the compiler vectorises (with a runtime overlap check)
+    dst[0] = src[0]
     for i in range(1, n):
-        cur = src[i]
-        dst[i] = <delta_t>(cur - prev)
-        prev = cur
+        dst[i] = <delta_t>(src[i] - src[i - 1])
 
 
 cdef inline void _delta_decode(const delta_t* src, delta_t* dst, Py_ssize_t n) noexcept nogil:
