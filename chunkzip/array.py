@@ -195,17 +195,10 @@ class Array:
         where = f" {self.name}" if self.name else ""
         return f"<chunkzip.Array{where} {self.shape} {dt}>"
 
-    def __getstate__(self) -> dict:
-        return {"store": self._store, "path": self._path, "read_only": self._read_only,
-                "synchronizer": self._synchronizer, "write_empty_chunks": self._write_empty_chunks}
-
-    def __setstate__(self, state: dict) -> None:
-        from .api import open_array
-
-        other = open_array(state["store"], path=state["path"], mode="r" if state["read_only"] else "r+",
-                           synchronizer=state["synchronizer"], write_empty_chunks=state["write_empty_chunks"])
-        self.__dict__.update(other.__dict__)
-        self._attrs = Attributes(self)
+    def __reduce__(self) -> tuple:
+        # only what re-opens the array: the store (which pickles its data only when it is
+        # in memory), the path and the open options; metadata is read again on unpickling
+        return _reopen, (self._store, self._path, self._read_only, self._synchronizer, self._write_empty_chunks)
 
     # ------------------------------------------------------------------ metadata I/O
     def _write_metadata(self) -> None:
@@ -436,6 +429,14 @@ class Array:
         for lo in range(start, end, step):
             block = self[lo:min(lo + step, end)]
             yield from block
+
+
+def _reopen(store: Any, path: str, read_only: bool, synchronizer: Any, write_empty_chunks: bool) -> Array:
+    """Unpickle an :class:`Array` by opening it again."""
+    from .api import open_array
+
+    return open_array(store, path=path, mode="r" if read_only else "r+", synchronizer=synchronizer,
+                      write_empty_chunks=write_empty_chunks)
 
 
 class _Accessor:

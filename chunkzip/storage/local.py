@@ -92,6 +92,10 @@ class LocalStore(Store):
         for key in list(self.list_prefix(prefix)):
             self.delete(key)
 
+    def __reduce__(self) -> tuple:
+        # just the root (absolute) and the mode: small, and re-opens the files anywhere
+        return (LocalStore, (self.root, True) if self.read_only else (self.root,))
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, LocalStore) and other.root == self.root
 

@@ -50,7 +50,8 @@ class MemoryStore(Store):
         return 0 if v is None else len(v)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, MemoryStore) and other._map is self._map
+        # equal contents (as zarr's MemoryStore/dict stores): a pickled copy equals its original
+        return isinstance(other, MemoryStore) and (other._map is self._map or other._map == self._map)
 
     def __hash__(self) -> int:
         return id(self._map)
