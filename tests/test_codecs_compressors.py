@@ -286,3 +286,27 @@ def test_raw_zlib_stream_from_other_encoders():
         assert Zlib().decode(enc, out=out) is out and bytes(out) == data
     with pytest.raises((ValueError, RuntimeError)):
         Zlib().decode(zlib.compress(data)[:-3], out=bytearray(len(data)))
+
+
+def test_out_must_be_contiguous():
+    data = np.arange(100, dtype="<i4")
+    strided = np.empty(200, dtype="<i4")[::2]
+    for codec in (Zstd(), LZ4(), Zlib(), GZip(), BZ2(), LZMA()):
+        with pytest.raises(ValueError):
+            codec.decode(codec.encode(data), out=strided)
+
+
+def test_concurrent_use_from_threads():
+    # per-call contexts: many threads encoding/decoding at once give correct results
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(7)
+    chunks = [np.cumsum(rng.integers(-3, 4, 20_000)).astype("<i4") for _ in range(16)]
+    for codec in (Zstd(level=3, checksum=True), LZ4(), Zlib()):
+        def roundtrip(arr, codec=codec):
+            out = np.empty_like(arr)
+            codec.decode(codec.encode(arr), out=out)
+            return np.array_equal(out, arr)
+
+        with ThreadPoolExecutor(4) as pool:
+            assert all(pool.map(roundtrip, chunks * 4))

@@ -147,7 +147,7 @@ cdef int _get_out(object obj, Py_buffer* view, size_t expected) except -1:
     """Writable contiguous view of ``out`` whose size must be ``expected`` bytes."""
     try:
         PyObject_GetBuffer(obj, view, PyBUF_ANY_CONTIGUOUS | PyBUF_WRITABLE)
-    except (BufferError, TypeError):
+    except (BufferError, TypeError, ValueError):
         raise ValueError(
             f"out must be a writable contiguous buffer, got {type(obj).__name__}"
         ) from None
@@ -409,7 +409,7 @@ def zlib_decompress_into(src, out):
     try:
         try:
             PyObject_GetBuffer(out, &ob, PyBUF_ANY_CONTIGUOUS | PyBUF_WRITABLE)
-        except (BufferError, TypeError):
+        except (BufferError, TypeError, ValueError):
             raise ValueError(
                 f"out must be a writable contiguous buffer, got {type(out).__name__}"
             ) from None
