@@ -166,7 +166,10 @@ def normalize_fill_value(value: Any, dt: np.dtype) -> Any:
     if arr.shape != ():
         raise ValueError(f"fill_value must be a scalar, got {value!r}")
     if dt.kind in "iu" and not isinstance(value, (np.generic, np.ndarray)):
-        if float(value) != int(arr):
+        # compare exactly: float() rounds 64-bit integers (2**64 - 1 would look unrepresentable)
+        exact = int(value) if isinstance(value, (int, np.integer)) or (
+            isinstance(value, float) and value.is_integer()) else None
+        if exact is None or exact != int(arr):
             raise ValueError(f"fill_value {value!r} is not representable as {dt}")
     return arr[()]
 
@@ -200,6 +203,8 @@ def fill_value_to_json(value: Any, dt: np.dtype, zarr_format: int) -> Any:
     if value is None:
         return None
     if dt.kind == "O":
+        if isinstance(value, (bytes, bytearray)):  # vlen-bytes: base64, as zarr-python writes it
+            return base64.standard_b64encode(bytes(value)).decode("ascii")
         return value if isinstance(value, (str, int, float, bool)) else None
     if dt.fields is not None or dt.kind == "V":
         return base64.standard_b64encode(np.array(value, dtype=dt).tobytes()).decode("ascii")
@@ -414,6 +419,7 @@ def parse_v2(doc: Any, key: str = V2_ARRAY_KEY) -> ArrayMeta:
     fill = fill_value_from_json(doc.get("fill_value"), dt, key)
     meta = ArrayMeta(2, shape, chunks, dt, fill, order, filters, None, compressors,
                      endian=dt.byteorder if dt.byteorder in "<>" else "<", separator=sep, key_encoding="v2")
+    _vlen_bytes_fill_from_json(meta, key)
     return finish(meta)
 
 
@@ -482,7 +488,18 @@ def parse_v3(doc: Any, key: str = V3_KEY) -> ArrayMeta:
     meta = ArrayMeta(3, shape, chunks, dt, fill, order, filters, serializer, compressors, endian=endian,
                      separator=sep, key_encoding=enc, dimension_names=doc.get("dimension_names"),
                      attributes=attrs)
+    _vlen_bytes_fill_from_json(meta, key)
     return finish(meta)
+
+
+def _vlen_bytes_fill_from_json(meta: ArrayMeta, key: str) -> None:
+    """The JSON fill value of a ``vlen-bytes`` array is base64 (zarr-python writes ``""`` for b"")."""
+    oc = meta.object_codec
+    if oc is not None and oc.codec_id == "vlen-bytes" and isinstance(meta.fill_value, str):
+        try:
+            meta.fill_value = base64.standard_b64decode(meta.fill_value.encode("ascii"))
+        except (ValueError, base64.binascii.Error) as e:
+            raise _err(key, "fill_value", f"{meta.fill_value!r} is not base64-encoded bytes ({e})") from None
 
 
 def finish(meta: ArrayMeta) -> ArrayMeta:
@@ -512,6 +529,8 @@ def build(shape: Any, chunks: Any, dtype: Any, *, zarr_format: int, fill_value: 
     if fill_value is None and zarr_format == 3:
         fill_value = default_fill_value(dt, 3)
     fill_value = normalize_fill_value(fill_value, dt)
+    if object_codec is not None and object_codec.codec_id == "vlen-bytes" and isinstance(fill_value, str):
+        fill_value = fill_value.encode("utf-8")  # e.g. the default "": a bytes array's fill is bytes
     serializer = None
     if zarr_format == 2:
         filters = ([object_codec] if object_codec is not None else []) + list(filters)
