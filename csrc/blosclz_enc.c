@@ -27,6 +27,7 @@
 #define BLZ_MAX_BACK 8191 /* largest back distance (d = 8190) */
 #define BLZ_MIN_MATCH 4
 #define BLZ_TAIL 2 /* bytes always left for the final literal run */
+#define BLZ_PROBE 4096 /* how often the early give-up test runs (input bytes) */
 
 static inline uint32_t blz_read32(const uint8_t *p) {
   uint32_t v;
@@ -108,6 +109,7 @@ int cz_blosclz_compress(int clevel, const uint8_t *src, size_t srclen, uint8_t *
   uint8_t *op = dest;
   const uint8_t *oend;
   unsigned misses = 0;
+  size_t probe = 2 * BLZ_PROBE;
   /* how quickly to skip ahead through unmatched data: lower levels skip sooner */
   unsigned skip_shift = clevel >= 7 ? 7 : (clevel >= 4 ? 6 : 5);
 
@@ -129,6 +131,13 @@ int cz_blosclz_compress(int clevel, const uint8_t *src, size_t srclen, uint8_t *
     if (back == 0 || back > BLZ_MAX_BACK || blz_read32(ref) != seq) {
       misses++;
       ip += 1 + (misses >> skip_shift);
+      /* early give-up: BloscLZ is meant for data that compresses well; when the
+         output so far saves less than 1/16 of the input, store the stream raw */
+      if ((size_t)(ip - src) >= probe) {
+        size_t consumed = (size_t)(ip - src);
+        if ((size_t)(op - dest) + (size_t)(ip - anchor) > consumed - consumed / 16) return 0;
+        probe += BLZ_PROBE;
+      }
       continue;
     }
     misses = 0;

@@ -174,31 +174,73 @@ CZ_INLINE uint64_t gather8(const uint8_t *p, size_t ts, size_t j) {
   return x;
 }
 
+/* Bit-transpose one byte-row segment: `row` holds byte j of `te` consecutive elements
+   (te a multiple of 8, starting at element e0, e0 a multiple of 8); write bit-rows
+   j*8+k (k = 0..7) of the output, rows being nb bytes apart. */
+static void bitrow_forward(const uint8_t *row, size_t te, uint8_t *dest, size_t j,
+                           size_t nb, size_t g0) {
+  size_t q = 0;
+  int k;
+  /* 8 groups (64 bytes) at a time: 8 bit-transposes, one 8x8 byte transpose, then
+     one 8-byte store per bit-row */
+  for (; q + 64 <= te; q += 64) {
+    uint64_t w[8];
+    for (int r = 0; r < 8; r++) w[r] = transpose8x8(load64le(row + q + 8 * (size_t)r));
+    transpose8x8_bytes(w);
+    for (k = 0; k < 8; k++) store64le(dest + (j * 8 + (size_t)k) * nb + g0 + q / 8, w[k]);
+  }
+  for (; q < te; q += 8) {
+    uint64_t x = transpose8x8(load64le(row + q));
+    for (k = 0; k < 8; k++) dest[(j * 8 + (size_t)k) * nb + g0 + q / 8] = (uint8_t)(x >> (8 * k));
+  }
+}
+
+static void bitrow_backward(const uint8_t *src, size_t j, size_t nb, size_t g0, size_t te,
+                            uint8_t *row) {
+  size_t q = 0;
+  int k;
+  for (; q + 64 <= te; q += 64) {
+    uint64_t w[8];
+    for (k = 0; k < 8; k++) w[k] = load64le(src + (j * 8 + (size_t)k) * nb + g0 + q / 8);
+    transpose8x8_bytes(w);
+    for (int r = 0; r < 8; r++) store64le(row + q + 8 * (size_t)r, transpose8x8(w[r]));
+  }
+  for (; q < te; q += 8) {
+    uint64_t x = 0;
+    for (k = 0; k < 8; k++) x |= (uint64_t)src[(j * 8 + (size_t)k) * nb + g0 + q / 8] << (8 * k);
+    store64le(row + q, transpose8x8(x));
+  }
+}
+
+/* Elements are processed in tiles small enough for a stack buffer: the tile is first
+   byte-transposed (fast, vectorised), then every byte-row is bit-transposed with
+   contiguous 8-byte loads and stores. */
+#define CZ_BIT_TILE 16384
+
 void cz_bit_shuffle(const uint8_t *src, uint8_t *dest, size_t nbytes, size_t typesize) {
   size_t ts = typesize ? typesize : 1;
   size_t n = nbytes / ts;
   size_t nb = n / 8;          /* bytes per bit-row */
-  size_t done = nb * 8 * ts;  /* bytes covered by the transposition */
-  size_t g = 0, j;
-  int k;
+  size_t m = nb * 8;          /* elements transposed */
+  size_t done = m * ts;       /* bytes covered by the transposition */
+  uint8_t tmp[CZ_BIT_TILE];
+  size_t tile, e0, j;
 
-  /* 8 groups of 8 elements at a time: 8 bit-transposes, then an 8x8 byte transpose,
-     so that every bit-row receives one aligned 8-byte store. */
-  for (; g + 8 <= nb; g += 8) {
-    const uint8_t *p = src + g * 8 * ts;
-    for (j = 0; j < ts; j++) {
-      uint64_t w[8];
-      for (int q = 0; q < 8; q++) w[q] = transpose8x8(gather8(p + (size_t)q * 8 * ts, ts, j));
-      /* w[q] byte k = bits k of group g+q; we want row k word with byte q = that. */
-      transpose8x8_bytes(w);
-      for (k = 0; k < 8; k++) store64le(dest + (j * 8 + (size_t)k) * nb + g, w[k]);
+  if (ts * 64 > CZ_BIT_TILE) {
+    /* very wide elements: gather byte j of 8 elements directly */
+    for (size_t g = 0; g < nb; g++) {
+      const uint8_t *p = src + g * 8 * ts;
+      for (j = 0; j < ts; j++) {
+        uint64_t x = transpose8x8(gather8(p, ts, j));
+        for (int k = 0; k < 8; k++) dest[(j * 8 + (size_t)k) * nb + g] = (uint8_t)(x >> (8 * k));
+      }
     }
-  }
-  for (; g < nb; g++) {
-    const uint8_t *p = src + g * 8 * ts;
-    for (j = 0; j < ts; j++) {
-      uint64_t x = transpose8x8(gather8(p, ts, j));
-      for (k = 0; k < 8; k++) dest[(j * 8 + (size_t)k) * nb + g] = (uint8_t)(x >> (8 * k));
+  } else {
+    tile = (CZ_BIT_TILE / ts) & ~(size_t)63;
+    for (e0 = 0; e0 < m; e0 += tile) {
+      size_t te = m - e0 < tile ? m - e0 : tile;
+      cz_byte_shuffle(src + e0 * ts, tmp, te * ts, ts);
+      for (j = 0; j < ts; j++) bitrow_forward(tmp + j * te, te, dest, j, nb, e0 / 8);
     }
   }
   if (nbytes > done) memcpy(dest + done, src + done, nbytes - done);
@@ -208,32 +250,27 @@ void cz_bit_unshuffle(const uint8_t *src, uint8_t *dest, size_t nbytes, size_t t
   size_t ts = typesize ? typesize : 1;
   size_t n = nbytes / ts;
   size_t nb = n / 8;
-  size_t done = nb * 8 * ts;
-  size_t g = 0, j;
-  int k, b;
+  size_t m = nb * 8;
+  size_t done = m * ts;
+  uint8_t tmp[CZ_BIT_TILE];
+  size_t tile, e0, j;
 
-  for (; g + 8 <= nb; g += 8) {
-    uint8_t *p = dest + g * 8 * ts;
-    for (j = 0; j < ts; j++) {
-      uint64_t w[8];
-      /* row k word: byte q = bits k of group g+q */
-      for (k = 0; k < 8; k++) w[k] = load64le(src + (j * 8 + (size_t)k) * nb + g);
-      transpose8x8_bytes(w);
-      /* now w[q] byte k = bits k of group g+q */
-      for (int q = 0; q < 8; q++) {
-        uint64_t x = transpose8x8(w[q]);
-        uint8_t *e = p + (size_t)q * 8 * ts + j;
-        for (b = 0; b < 8; b++) e[(size_t)b * ts] = (uint8_t)(x >> (8 * b));
+  if (ts * 64 > CZ_BIT_TILE) {
+    for (size_t g = 0; g < nb; g++) {
+      uint8_t *p = dest + g * 8 * ts;
+      for (j = 0; j < ts; j++) {
+        uint64_t x = 0;
+        for (int k = 0; k < 8; k++) x |= (uint64_t)src[(j * 8 + (size_t)k) * nb + g] << (8 * k);
+        x = transpose8x8(x);
+        for (int b = 0; b < 8; b++) p[(size_t)b * ts + j] = (uint8_t)(x >> (8 * b));
       }
     }
-  }
-  for (; g < nb; g++) {
-    uint8_t *p = dest + g * 8 * ts;
-    for (j = 0; j < ts; j++) {
-      uint64_t x = 0;
-      for (k = 0; k < 8; k++) x |= (uint64_t)src[(j * 8 + (size_t)k) * nb + g] << (8 * k);
-      x = transpose8x8(x);
-      for (b = 0; b < 8; b++) p[(size_t)b * ts + j] = (uint8_t)(x >> (8 * b));
+  } else {
+    tile = (CZ_BIT_TILE / ts) & ~(size_t)63;
+    for (e0 = 0; e0 < m; e0 += tile) {
+      size_t te = m - e0 < tile ? m - e0 : tile;
+      for (j = 0; j < ts; j++) bitrow_backward(src, j, nb, e0 / 8, te, tmp + j * te);
+      cz_byte_unshuffle(tmp, dest + e0 * ts, te * ts, ts);
     }
   }
   if (nbytes > done) memcpy(dest + done, src + done, nbytes - done);
