@@ -68,7 +68,6 @@ def test_encode(benchmark, lib, cname, dataset):
     enc, _ = _libs(cname)[lib]
     a = DATA[dataset]
     benchmark.group = f"encode-{cname}-{dataset}"
-    benchmark.extra_info["MB/s"] = None
     out = benchmark(enc, a)
     benchmark.extra_info["ratio"] = a.nbytes / len(out)
 
