@@ -209,7 +209,9 @@ def fill_value_to_json(value: Any, dt: np.dtype, zarr_format: int) -> Any:
     if dt.fields is not None or dt.kind == "V":
         return base64.standard_b64encode(np.array(value, dtype=dt).tobytes()).decode("ascii")
     if dt.kind == "S":
-        return base64.standard_b64encode(bytes(value)).decode("ascii")
+        # all itemsize bytes, NUL-padded: tensorstore requires exactly that many ("Expected 6
+        # base64-encoded bytes"); zarr-python reads padded and unpadded forms alike
+        return base64.standard_b64encode(np.array(value, dtype=dt).tobytes()).decode("ascii")
     if dt.kind == "U":
         return str(value)
     if dt.kind == "b":
@@ -310,10 +312,10 @@ class ArrayMeta:
             "shape": list(self.shape),
             "chunks": list(self.chunks),
             "dtype": dtype_to_v2(self.dtype),
-            "compressor": self.compressors[0].get_config() if self.compressors else None,
+            "compressor": _v2_codec_config(self.compressors[0]) if self.compressors else None,
             "fill_value": fill_value_to_json(self.fill_value, self.dtype, 2),
             "order": self.order,
-            "filters": [f.get_config() for f in self.filters] or None,
+            "filters": [_v2_codec_config(f) for f in self.filters] or None,
         }
         if self.separator != ".":
             doc["dimension_separator"] = self.separator
@@ -354,6 +356,19 @@ class ArrayMeta:
 
     def encode(self) -> bytes:
         return json_dumps(self.to_json())
+
+
+def _v2_codec_config(codec: Codec) -> dict:
+    """The ``.zarray`` form of a codec config.
+
+    Zstd's ``checksum: false`` is left out: it is the default everywhere, numcodecs before 0.13
+    has no such parameter, and tensorstore refuses the member ("Object includes extra members:
+    \"checksum\"").
+    """
+    cfg = codec.get_config()
+    if cfg.get("id") == "zstd" and cfg.get("checksum") is False:
+        cfg.pop("checksum")
+    return cfg
 
 
 def json_dumps(doc: Any) -> bytes:

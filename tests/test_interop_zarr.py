@@ -213,6 +213,14 @@ CODEC_CASES = [
     ("delta+zstd", "i4", (2, 3)),
     ("zstd+crc32c", "f8", (3,)),
     *_blosc_cases(),
+    # several blocks per Blosc frame (forced small blocksize), wide types, and the default compressor
+    ("blosc-lz4-1-bs64", "i4", (2, 3)),
+    ("blosc-zstd-2-bs128", "f8", (2, 3)),
+    ("blosc-lz4-1", "c16", (2, 3)),
+    ("blosc-zstd-1", "M8[ns]", (2, 3)),
+    ("blosc-lz4-2", "u1", (2, 3)),
+    ("blosc-lz4-1", STRUCT, (2, 3)),
+    ("default", "i8", (2, 3)),
 ]
 
 _SHUFFLE_V3 = {0: "noshuffle", 1: "shuffle", 2: "bitshuffle"}
@@ -240,9 +248,18 @@ def cz_codec_kwargs(spec: str, fmt: int, dt: np.dtype) -> dict:
     if spec == "zstd+crc32c":
         return {"compressors": [czc("Zstd", level=1), czc("CRC32C")]}
     if spec.startswith("blosc-"):
-        _, cname, shuffle = spec.split("-")
-        return {"compressor": czc("Blosc", cname=cname, clevel=5, shuffle=int(shuffle))}
+        cname, shuffle, blocksize = _blosc_spec(spec)
+        return {"compressor": czc("Blosc", cname=cname, clevel=5, shuffle=shuffle, blocksize=blocksize)}
+    if spec == "default":
+        czc("Blosc")
+        return {}
     raise ValueError(spec)
+
+
+def _blosc_spec(spec: str) -> tuple[str, int, int]:
+    parts = spec.split("-")
+    blocksize = int(parts[3][2:]) if len(parts) > 3 else 0
+    return parts[1], int(parts[2]), blocksize
 
 
 def zarr_codec_kwargs(spec: str, fmt: int, dt: np.dtype) -> dict:
@@ -270,21 +287,25 @@ def zarr_codec_kwargs(spec: str, fmt: int, dt: np.dtype) -> dict:
     if spec == "zstd+crc32c":
         return {"compressors": [zc.ZstdCodec(level=1), zc.Crc32cCodec()]}
     if spec.startswith("blosc-"):
-        _, cname, shuffle = spec.split("-")
+        cname, shuffle, blocksize = _blosc_spec(spec)
         if v3:
-            return {"compressors": zc.BloscCodec(cname=cname, clevel=5, shuffle=_SHUFFLE_V3[int(shuffle)],
-                                                 typesize=dt.itemsize)}
-        return {"compressors": numcodecs.Blosc(cname=cname, clevel=5, shuffle=int(shuffle))}
+            return {"compressors": zc.BloscCodec(cname=cname, clevel=5, shuffle=_SHUFFLE_V3[shuffle],
+                                                 typesize=dt.itemsize, blocksize=blocksize)}
+        return {"compressors": numcodecs.Blosc(cname=cname, clevel=5, shuffle=shuffle, blocksize=blocksize)}
+    if spec == "default":
+        return {"compressors": "auto"}
     raise ValueError(spec)
 
 
-CODEC_PARAMS = [pytest.param(spec, dt, fmt, d, id=f"{spec}-v{fmt}-{d}")
+CODEC_PARAMS = [pytest.param(spec, dt, fmt, d, id=f"{spec}-{np.dtype(dt).str if np.dtype(dt).fields is None else 'struct'}-v{fmt}-{d}")
                 for spec, dt, fmts in CODEC_CASES for fmt in fmts for d in DIRECTIONS]
 
 
 def _codec_data(dt: np.dtype) -> np.ndarray:
     # smooth data, so that compressors and shuffles have something to do
     base = np.add.outer(np.arange(SHAPE[0]) * 3, np.arange(SHAPE[1]))
+    if dt.kind not in "iuf":
+        return sample(dt, SHAPE, seed=7)
     if dt.kind == "f":
         return (base * 0.5 + np.sin(base)).astype(dt)
     return (base * 7 - 100).astype(dt)
@@ -295,15 +316,16 @@ def test_codecs(tmp_path, spec, dtype, fmt, direction):
     path = str(tmp_path / "a.zarr")
     dt = np.dtype(dtype)
     data = _codec_data(dt)
-    expected = expected_after_region_write(data, 0)
+    fill = np.zeros((), dt)[()]
+    expected = expected_after_region_write(data, fill)
     if direction == "cz->zarr":
-        z = cz.open(path, mode="w", shape=SHAPE, chunks=CHUNKS, dtype=dt, fill_value=0, zarr_format=fmt,
+        z = cz.open(path, mode="w", shape=SHAPE, chunks=CHUNKS, dtype=dt, fill_value=fill, zarr_format=fmt,
                     **cz_codec_kwargs(spec, fmt, dt))
         z[REGION] = data[REGION]
         assert_same(zarr_read(path)[1], expected)
     else:
         cz_codec_kwargs(spec, fmt, dt)  # skip when chunkzip lacks the codec
-        za = zarr_create(path, fmt, dtype=dt, fill_value=0, **zarr_codec_kwargs(spec, fmt, dt))
+        za = zarr_create(path, fmt, dtype=dt, fill_value=fill, **zarr_codec_kwargs(spec, fmt, dt))
         za[REGION] = data[REGION]
         assert_same(cz.open(path, mode="r")[...], expected)
 
