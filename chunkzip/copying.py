@@ -188,7 +188,7 @@ def copy(source: Any, dest: Any = None, *, chunks: Any = None, store: Any = None
         Existing array of the same shape to write into. When omitted, a new array is
         created with ``chunks``, ``store`` and ``create_kwargs`` (see
         :func:`chunkzip.create`); unspecified settings (dtype, chunks, fill value, codecs,
-        order, format) are taken from a chunkzip source.
+        order, format, attributes) are taken from a chunkzip source.
     chunks : int or tuple, optional
         Chunk shape of the new array (rechunking).
     store : path or store, optional
@@ -218,6 +218,8 @@ def copy(source: Any, dest: Any = None, *, chunks: Any = None, store: Any = None
             kwargs["store"] = store
         if isinstance(source, Array):
             kwargs.setdefault("fill_value", source.fill_value)
+            if source.attrs.asdict():
+                kwargs.setdefault("attributes", source.attrs.asdict())
             kwargs = _like(source, kwargs)
         else:
             kwargs.setdefault("dtype", source.dtype)
