@@ -665,3 +665,52 @@ def test_v2_object_codecs_written_by_numcodecs(tmp_path, name, cz_codec, nc_code
             chunk[j] = part[j] if j < len(part) else part[0]
         (path / str(i)).write_bytes(numcodecs.Zlib(1).encode(nc_codec.encode(chunk)))
     _obj_equal(cz.open(str(path), mode="r")[...], data)
+
+
+@pytest.mark.parametrize("fmt", [2, 3])
+def test_order_F_3d(tmp_path, fmt):
+    """Three dimensions: v2 ``order: F`` / v3 ``transpose`` with order [2, 1, 0], both ways."""
+    shape, chunks = (5, 6, 7), (2, 4, 3)
+    data = sample("f4", shape, seed=8)
+    p1, p2 = str(tmp_path / "cz.zarr"), str(tmp_path / "zarr.zarr")
+    z = cz.open(p1, mode="w", shape=shape, chunks=chunks, dtype="f4", order="F", zarr_format=fmt, compressor=None)
+    z[...] = data
+    assert_same(zarr.open_array(p1, mode="r")[...], data)
+    kw = {"order": "F"} if fmt == 2 else {"filters": [zc.TransposeCodec(order=(2, 1, 0))]}
+    za = zarr_create(p2, fmt, shape=shape, chunks=chunks, dtype="f4", **kw)
+    za[...] = data
+    assert_same(cz.open(p2, mode="r")[...], data)
+
+
+@pytest.mark.parametrize("fmt", [2, 3])
+def test_modify_in_place(tmp_path, fmt):
+    """zarr-python writes, chunkzip updates part of it (read-modify-write of foreign chunks), zarr reads."""
+    path = str(tmp_path / "a.zarr")
+    dt = np.dtype("i4")
+    data = _codec_data(dt)
+    za = zarr_create(path, fmt, dtype=dt, fill_value=0, **zarr_codec_kwargs("blosc-zstd-1", fmt, dt))
+    za[...] = data
+    z = cz.open(path, mode="r+")
+    z[3:15, 4:9] = -1
+    z[30:, 20:] = 0
+    z.attrs["touched"] = True
+    data[3:15, 4:9] = -1
+    data[30:, 20:] = 0
+    za = zarr.open_array(path, mode="r")
+    assert_same(za[...], data)
+    assert za.attrs["touched"] is True
+
+
+def test_v2_null_fill_value(tmp_path):
+    """``fill_value: null`` in v2: never-written chunks read as zeros on both sides."""
+    p1, p2 = str(tmp_path / "cz.zarr"), str(tmp_path / "zarr.zarr")
+    data = sample("i2", SHAPE, seed=9)
+    expected = expected_after_region_write(data, 0)
+    z = cz.open(p1, mode="w", shape=SHAPE, chunks=CHUNKS, dtype="i2", fill_value=None, zarr_format=2, compressor=None)
+    z[REGION] = data[REGION]
+    assert json.loads(open(os.path.join(p1, ".zarray")).read())["fill_value"] is None
+    assert_same(zarr.open_array(p1, mode="r")[...], expected)
+    za = zarr_create(p2, 2, dtype="i2", fill_value=None)
+    za[REGION] = data[REGION]
+    assert json.loads(open(os.path.join(p2, ".zarray")).read())["fill_value"] is None
+    assert_same(cz.open(p2, mode="r")[...], expected)
