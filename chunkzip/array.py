@@ -295,8 +295,11 @@ class Array:
     def __setitem__(self, selection: Any, value: Any) -> None:
         fields, selection = indexing.pop_fields(selection)
         indexer = indexing.indexer_for_getitem(selection, self.shape, self.chunks)
-        if isinstance(value, Array) and fields is None and isinstance(indexer, indexing.BasicIndexer) \
-                and indexer.shape == value.shape and indexer.shape == self.shape:
+        # a whole-array copy from a chunked source (chunkzip, zarr, h5py, dask): slab by slab
+        if (isinstance(value, Array) or (hasattr(value, "chunks") and hasattr(value, "__getitem__")
+                                         and hasattr(value, "dtype") and not isinstance(value, np.ndarray))) \
+                and fields is None and isinstance(indexer, indexing.BasicIndexer) \
+                and indexer.shape == tuple(getattr(value, "shape", ())) and indexer.shape == self.shape:
             from .copying import copy_into
 
             copy_into(value, self)

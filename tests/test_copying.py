@@ -293,3 +293,17 @@ def test_progress_bar(capsys, monkeypatch):
 
 def test_default_budget_is_a_few_tens_of_mib():
     assert 8 << 20 <= DEFAULT_MAX_MEM <= 64 << 20
+
+
+def test_setitem_from_chunked_foreign_source_goes_slab_by_slab():
+    data = _pattern((200, 50), dtype="i4")
+    src = SlicingSource(data, chunks=(200, 1))  # h5py-like: never materialised whole
+    z = cz.zeros((200, 50), chunks=(5, 50), dtype="i4")
+    z[:] = src
+    np.testing.assert_array_equal(z[:], data)
+    assert len(src.regions) >= 1 and all(isinstance(r, tuple) for r in src.regions)
+    dask_array = pytest.importorskip("dask.array")
+    x = dask_array.from_array(data, chunks=(50, 50))
+    z2 = cz.zeros((200, 50), chunks=(40, 25), dtype="i4")
+    z2[...] = x
+    np.testing.assert_array_equal(z2[:], data)
