@@ -317,3 +317,30 @@ def _stress_proc(store: str, sync_path: str, p: int, go) -> None:
             z[r, c] = i + 1
 
     _run_threads(thread, 2)
+
+
+# ----------------------------------------------------------------------------- Blosc in processes
+def _read_sum(z) -> int:
+    with cz.config.set(threads=2):
+        return int(z[:].sum(dtype=np.int64))
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_blosc_arrays_in_worker_processes_do_not_hang(tmp_path, method):
+    """Per-call Blosc contexts: no shared global state, so worker processes (even forked
+    after the parent used Blosc threads and the chunk pool) decode without hanging, with
+    ``use_threads`` left on."""
+    blosc = pytest.importorskip("chunkzip.codecs.blosc")
+    data = np.arange(512 * 512, dtype="i4").reshape(512, 512)
+    z = cz.array(data, chunks=(128, 128), store=str(tmp_path / "b.zarr"),
+                 compressor=blosc.Blosc(cname="lz4", clevel=5, shuffle=blosc.SHUFFLE))
+    previous, saved = blosc.set_nthreads(2), blosc.use_threads
+    blosc.use_threads = True
+    try:
+        assert _read_sum(z) == int(data.sum())  # the parent has used Blosc threads and the pool
+        with SPAWN.Pool(2) if method == "spawn" else mp.get_context("fork").Pool(2) as pool:
+            sums = pool.map_async(_read_sum, [z] * 6).get(timeout=60)
+    finally:
+        blosc.set_nthreads(previous)
+        blosc.use_threads = saved
+    assert sums == [int(data.sum())] * 6
