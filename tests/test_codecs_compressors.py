@@ -310,3 +310,11 @@ def test_concurrent_use_from_threads():
 
         with ThreadPoolExecutor(4) as pool:
             assert all(pool.map(roundtrip, chunks * 4))
+
+
+def test_reprs_as_numcodecs_prints_them():
+    assert repr(Zstd(level=1)) == "Zstd(level=1)" == repr(numcodecs.Zstd(level=1))
+    assert repr(Zstd(level=1, checksum=True)) == "Zstd(level=1, checksum=True)"
+    assert repr(LZ4()) == "LZ4(acceleration=1)" == repr(numcodecs.LZ4())
+    assert repr(Zlib(level=3)) == "Zlib(level=3)"
+    assert repr(LZMA(filters=SPEC_LZMA_FILTERS)) == repr(numcodecs.LZMA(filters=SPEC_LZMA_FILTERS))

@@ -52,6 +52,11 @@ class Zstd(Codec):
         """Decompress ``buf``; into ``out`` (same number of bytes) when given."""
         return _compress.zstd_decompress(buf, out)
 
+    def __repr__(self) -> str:
+        # as numcodecs prints it: ``Zstd(level=1)``; the checksum only when enabled
+        extra = ", checksum=True" if self.checksum else ""
+        return f"{type(self).__name__}(level={self.level}{extra})"
+
 
 register_codec(Zstd)
 # zarr-python 3 writes the core name "zstd"; numcodecs.zarr3 wrote "numcodecs.zstd".
