@@ -173,6 +173,15 @@ class ChunkCodec:
         return arr
 
 
+def put(chunk: np.ndarray, selection: Any, value: Any) -> None:
+    """``chunk[selection] = value``, with an all-integer selection taken as a 0-d view, so
+    that a 0-d object value holding a list or an array is stored as one item."""
+    if isinstance(selection, tuple) and all(isinstance(s, (int, np.integer)) for s in selection):
+        chunk[selection + (Ellipsis,)] = value
+    else:
+        chunk[selection] = value
+
+
 def is_fill(chunk: np.ndarray, fill: Any) -> bool:
     """True when every element of ``chunk`` equals ``fill`` (NaN equals NaN)."""
     if chunk.dtype.kind == "O":
@@ -282,7 +291,7 @@ class Pipeline:
                                 store.set(key, cached)
                         return
                     chunk = self.empty_chunk()
-                    chunk[p.chunk_selection] = value
+                    put(chunk, p.chunk_selection, value)
                 else:
                     part = value[p.out_selection]
                     if part.shape == meta.chunks and isinstance(p.chunk_selection, tuple) and all(
@@ -290,7 +299,7 @@ class Pipeline:
                         chunk = part
                     else:
                         chunk = self.empty_chunk()
-                        chunk[p.chunk_selection] = part
+                        put(chunk, p.chunk_selection, part)
                 with self._lock(key):
                     store_chunk(key, chunk)
                 return
@@ -302,7 +311,7 @@ class Pipeline:
                     chunk = codec.decode(raw, key)
                     if not chunk.flags.writeable:
                         chunk = chunk.copy(order="K")
-                chunk[p.chunk_selection] = value if scalar else value[p.out_selection]
+                put(chunk, p.chunk_selection, value if scalar else value[p.out_selection])
                 store_chunk(key, chunk)
 
         run_batched(one, projs, codec.nbytes)

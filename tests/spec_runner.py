@@ -60,10 +60,10 @@ def _translate(stmt: str) -> str | None:
     if not code.strip():
         return None
     try:
-        ast.parse(code)
+        tree = ast.parse(code)
     except SyntaxError:
         return None
-    return code
+    return code if tree.body else None  # a comment alone is no statement
 
 
 def parse_spec(path: str = SPEC) -> list[Section]:
