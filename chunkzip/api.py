@@ -227,8 +227,7 @@ def array(data: Any, **kwargs: Any) -> Array:
         copy_into(data, z)
         return z
     dtype = kwargs.get("dtype")
-    if dtype is str or dtype is bytes or kwargs.get("object_codec") is not None or (
-            isinstance(dtype, str) and dtype.startswith("array:")) or np.dtype(dtype or "f8").kind == "O" and dtype:
+    if dtype is not None and normalize_dtype(dtype).kind == "O":
         from .array import _as_object_array
 
         arr = _as_object_array(data, False) if not isinstance(data, np.ndarray) else data.astype(object)

@@ -17,7 +17,7 @@ import numpy as np
 from chunkzip._ext import _filters
 
 from .abc import Codec
-from .registry import _by_v3_name, register_codec
+from .registry import register_codec
 
 __all__ = ["CRC32", "CRC32C", "Adler32", "Fletcher32"]
 
@@ -164,7 +164,7 @@ class Fletcher32(Codec):
         return payload
 
 
-for _cls in (CRC32, CRC32C, Adler32, Fletcher32):
+for _cls in (CRC32, Adler32, Fletcher32):
     register_codec(_cls)
 # CRC32C with location='start' (or as numcodecs.zarr3 wrote it) has a prefixed v3 name.
-_by_v3_name.setdefault("numcodecs.crc32c", CRC32C)
+register_codec(CRC32C, v3_aliases=("numcodecs.crc32c",))

@@ -21,10 +21,14 @@ _LAZY: dict[str, str] = {
 }
 
 
-def register_codec(cls: type[Codec], codec_id: str | None = None) -> type[Codec]:
-    """Register ``cls`` under its ``codec_id`` (or ``codec_id``) and its v3 name."""
+def register_codec(cls: type[Codec], codec_id: str | None = None,
+                   v3_aliases: tuple[str, ...] = ()) -> type[Codec]:
+    """Register ``cls`` under its ``codec_id`` (or ``codec_id``), its v3 name, and any
+    other v3 names it should be read from (e.g. ``numcodecs.zstd`` besides ``zstd``)."""
     _by_id[codec_id or cls.codec_id] = cls
     _by_v3_name[cls.v3_name or f"numcodecs.{cls.codec_id}"] = cls
+    for alias in v3_aliases:
+        _by_v3_name.setdefault(alias, cls)
     return cls
 
 

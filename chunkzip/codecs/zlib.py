@@ -14,7 +14,7 @@ from chunkzip._ext import _compress
 from chunkzip._ext._filters import as_byte_array, copy_to_out
 
 from .abc import Codec
-from .registry import _by_v3_name, register_codec
+from .registry import register_codec
 
 __all__ = ["Zlib", "GZip"]
 
@@ -103,6 +103,5 @@ class GZip(Codec):
 
 
 register_codec(Zlib)
-register_codec(GZip)
 # zarr-python 3 writes the core name "gzip"; numcodecs.zarr3 wrote "numcodecs.gzip".
-_by_v3_name.setdefault("numcodecs.gzip", GZip)
+register_codec(GZip, v3_aliases=("numcodecs.gzip",))

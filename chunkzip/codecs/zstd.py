@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from chunkzip._ext import _compress
 
 from .abc import Codec
-from .registry import _by_v3_name, register_codec
+from .registry import register_codec
 
 __all__ = ["Zstd"]
 
@@ -58,6 +58,5 @@ class Zstd(Codec):
         return f"{type(self).__name__}(level={self.level}{extra})"
 
 
-register_codec(Zstd)
+register_codec(Zstd, v3_aliases=("numcodecs.zstd",))
 # zarr-python 3 writes the core name "zstd"; numcodecs.zarr3 wrote "numcodecs.zstd".
-_by_v3_name.setdefault("numcodecs.zstd", Zstd)

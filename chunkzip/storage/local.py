@@ -29,6 +29,7 @@ class LocalStore(Store):
     def __init__(self, root: str | os.PathLike, read_only: bool = False) -> None:
         self.root = os.path.abspath(os.fspath(root))
         self.read_only = read_only
+        self._made: set[str] = set()  # directories known to exist (saves a mkdir per write)
 
     def _path(self, key: str) -> str:
         return os.path.join(self.root, *validate_key(key).split("/"))
@@ -44,8 +45,14 @@ class LocalStore(Store):
         self._check_writable()
         path = self._path(key)
         directory = os.path.dirname(path)
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=self._TMP_PREFIX, dir=directory)
+        if directory not in self._made:
+            os.makedirs(directory, exist_ok=True)
+            self._made.add(directory)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=self._TMP_PREFIX, dir=directory)
+        except FileNotFoundError:  # removed behind our back (e.g. by another process): make it again
+            os.makedirs(directory, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=self._TMP_PREFIX, dir=directory)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(value)
