@@ -17,75 +17,19 @@ import pytest
 import tensorstore as ts
 
 import chunkzip as cz
-import chunkzip.codecs
+from interop_common import (
+    BLOSC_CODEC_CASES, CHUNKS, EMPTY_CHUNKS_FILL, NUMERIC_DTYPE_CASES, REGION, SHAPE, SHUFFLE_V3, STRUCT,
+    STRUCT_SUB, assert_fill_chunks_not_stored, assert_same, blosc_spec, check_cz_reads, check_empty,
+    check_zero_dim, codec_data, codec_params, cz_read_empty, cz_write_empty, cz_write_region,
+    cz_write_without_empty_chunks, cz_write_zero_dim, czc, data_with_fill_chunks, dtype_params,
+    expected_after_region_write, first_chunk_key, layout_params, sample, separator_params,
+)
 
-SHAPE = (37, 23)
-CHUNKS = (10, 7)
-REGION = (slice(0, 30), slice(0, 15))
 DIRECTIONS = ["cz->ts", "ts->cz"]
 DRIVER = {2: "zarr", 3: "zarr3"}
 
 
 # ----------------------------------------------------------------------------- helpers
-def czc(name: str, **kwargs):
-    """A chunkzip codec, or skip when another engineer has not finished that class yet."""
-    try:
-        cls = getattr(chunkzip.codecs, name)
-    except (AttributeError, ImportError) as e:
-        pytest.skip(f"chunkzip.codecs.{name} not available yet ({type(e).__name__}: {e})")
-    return cls(**kwargs)
-
-
-def sample(dtype, shape, seed=0) -> np.ndarray:
-    dt = np.dtype(dtype)
-    rng = np.random.default_rng(seed)
-    n = int(np.prod(shape))
-    if dt.fields is not None:
-        out = np.zeros(n, dtype=dt)
-        for i, name in enumerate(dt.names):
-            sub = dt.fields[name][0]
-            base, inner = sub.subdtype if sub.subdtype is not None else (sub, ())
-            out[name] = sample(base, (n,) + tuple(inner), seed + i + 1)
-        return out.reshape(shape)
-    if dt.kind in "iu":
-        info = np.iinfo(dt)
-        flat = rng.integers(info.min, info.max, size=n, endpoint=True, dtype=dt.newbyteorder("="))
-        flat[:2] = [info.min, info.max]
-    elif dt.kind == "f":
-        flat = (rng.standard_normal(n) * 100).astype(dt)
-        flat[:4] = [np.nan, np.inf, -np.inf, -0.0]
-    elif dt.kind == "c":
-        flat = (rng.standard_normal(n) + 1j * rng.standard_normal(n)).astype(dt)
-        flat[:3] = [complex(np.nan, 1), complex(np.inf, -2), complex(0, -np.inf)]
-    elif dt.kind == "b":
-        flat = rng.random(n) < 0.5
-    elif dt.kind == "S":
-        letters = np.frombuffer(b"abcXYZ019-_ \x01\xff", dtype="S1")
-        flat = np.array([b"".join(rng.choice(letters, rng.integers(0, dt.itemsize + 1))) for _ in range(n)], dtype=dt)
-    else:  # pragma: no cover
-        raise ValueError(dt)
-    return np.asarray(flat, dtype=dt).reshape(shape)
-
-
-def expected_after_region_write(data: np.ndarray, fill) -> np.ndarray:
-    exp = np.empty(data.shape, dtype=data.dtype)
-    exp[...] = fill
-    exp[REGION] = data[REGION]
-    return exp
-
-
-def assert_same(got, expected) -> None:
-    got, expected = np.asarray(got), np.asarray(expected)
-    assert got.shape == expected.shape
-    if expected.dtype.fields is not None:
-        assert got.dtype.names == expected.dtype.names
-        for name in expected.dtype.names:
-            assert_same(got[name], expected[name])
-        return
-    assert got.dtype.newbyteorder("=") == expected.dtype.newbyteorder("="), (got.dtype, expected.dtype)
-    np.testing.assert_array_equal(got, expected, strict=False)
-
-
 def ts_open(path: str, fmt: int, **spec):
     return ts.open({"driver": DRIVER[fmt], "kvstore": {"driver": "file", "path": path}, **spec}).result()
 
@@ -199,33 +143,14 @@ def ts_write(path: str, fmt: int, dtype, sel, value) -> None:
 
 
 # ----------------------------------------------------------------------------- dtypes x fill values
-STRUCT = np.dtype([("a", "<i4"), ("b", "<f8"), ("c", "S3")])
-STRUCT_SUB = np.dtype([("x", "<u2"), ("y", "<f4", (2,))])
-
 DTYPE_CASES = [
-    ("int8", "i1", -7, (2, 3)),
-    ("int16", "i2", -300, (2, 3)),
-    ("int32", "i4", 123456, (2, 3)),
-    ("int64", "i8", -(2**63), (2, 3)),
-    ("uint8", "u1", 255, (2, 3)),
-    ("uint16", "u2", 4242, (2, 3)),
-    ("uint32", "u4", 2**32 - 1, (2, 3)),
-    ("uint64", "u8", 2**64 - 1, (2, 3)),
-    ("float16", "f2", np.nan, (2, 3)),
-    ("float32", "f4", np.inf, (2, 3)),
-    ("float64-nan", "f8", np.nan, (2, 3)),
-    ("float64-neginf", "f8", -np.inf, (2, 3)),
-    ("bool", "?", True, (2, 3)),
-    ("complex64", "c8", complex(np.nan, 1.5), (2, 3)),
-    ("complex128", "c16", complex(2.5, -np.inf), (2, 3)),
-    (">i4", ">i4", -123456, (2, 3)),
-    (">f8", ">f8", np.nan, (2, 3)),
+    # (id, dtype, fill value, formats)
+    *NUMERIC_DTYPE_CASES,
     ("S6", "S6", b"ab", (2,)),
     ("struct", STRUCT, np.array((3, 1.5, b"xy"), dtype=STRUCT)[()], (2,)),
     ("struct-subarray", STRUCT_SUB, np.array((9, [1.5, -2]), dtype=STRUCT_SUB)[()], (2,)),
 ]
-DTYPE_PARAMS = [pytest.param(dt, fill, fmt, d, id=f"{name}-v{fmt}-{d}")
-                for name, dt, fill, fmts in DTYPE_CASES for fmt in fmts for d in DIRECTIONS]
+DTYPE_PARAMS = dtype_params(DTYPE_CASES, DIRECTIONS)
 
 
 @pytest.mark.parametrize("dtype,fill,fmt,direction", DTYPE_PARAMS)
@@ -235,27 +160,15 @@ def test_dtypes(tmp_path, dtype, fill, fmt, direction):
     data = sample(dt, SHAPE)
     expected = expected_after_region_write(data, fill)
     if direction == "cz->ts":
-        z = cz.open(path, mode="w", shape=SHAPE, chunks=CHUNKS, dtype=dt, fill_value=fill, zarr_format=fmt,
-                    compressor=None)
-        z[REGION] = data[REGION]
+        cz_write_region(path, fmt, dt, fill, data, compressor=None)
         assert_ts_reads(path, fmt, expected)
     else:
         ts_create(path, fmt, dt, fill)
         ts_write(path, fmt, dt, REGION, data[REGION])
-        z = cz.open(path, mode="r")
-        assert_same(z[...], expected)
-        assert_same(z[5:33, 3:20], expected[5:33, 3:20])
+        check_cz_reads(path, expected, (slice(5, 33), slice(3, 20)))
 
 
 # ----------------------------------------------------------------------------- codecs
-_SHUFFLE_V3 = {0: "noshuffle", 1: "shuffle", 2: "bitshuffle"}
-
-
-def _blosc_cases():
-    return [(f"blosc-{cname}-{shuffle}", ("i4", "f8", "u2")[shuffle], (2, 3))
-            for cname in ("lz4", "zstd", "zlib", "blosclz") for shuffle in (0, 1, 2)]
-
-
 CODEC_CASES = [
     ("none", "f8", (2, 3)),
     ("zstd", "i4", (2, 3)),
@@ -264,17 +177,8 @@ CODEC_CASES = [
     ("bz2", "f8", (2,)),
     ("zstd+crc32c", "f8", (3,)),
     ("crc32c", "i4", (3,)),
-    *_blosc_cases(),
-    ("blosc-lz4-1-bs64", "i4", (2, 3)),
-    ("blosc-zstd-2-bs128", "f8", (2, 3)),
-    ("blosc-lz4-1", "c16", (2, 3)),
-    ("blosc-lz4-2", "u1", (2, 3)),
+    *BLOSC_CODEC_CASES,
 ]
-
-
-def _blosc_spec(spec: str):
-    parts = spec.split("-")
-    return parts[1], int(parts[2]), (int(parts[3][2:]) if len(parts) > 3 else 0)
 
 
 def cz_codec_kwargs(spec: str) -> dict:
@@ -293,7 +197,7 @@ def cz_codec_kwargs(spec: str) -> dict:
     if spec == "crc32c":
         return {"compressors": [czc("CRC32C")]}
     if spec.startswith("blosc-"):
-        cname, shuffle, blocksize = _blosc_spec(spec)
+        cname, shuffle, blocksize = blosc_spec(spec)
         return {"compressor": czc("Blosc", cname=cname, clevel=5, shuffle=shuffle, blocksize=blocksize)}
     raise ValueError(spec)
 
@@ -304,7 +208,7 @@ def ts_codec_kwargs(spec: str, fmt: int, dt: np.dtype) -> dict:
               "zlib": {"id": "zlib", "level": 1}, "bz2": {"id": "bz2", "level": 9}}
         if spec in v2:
             return {"compressor": v2[spec]}
-        cname, shuffle, blocksize = _blosc_spec(spec)
+        cname, shuffle, blocksize = blosc_spec(spec)
         return {"compressor": {"id": "blosc", "cname": cname, "clevel": 5, "shuffle": shuffle,
                                "blocksize": blocksize}}
     v3 = {"none": [], "zstd": [{"name": "zstd", "configuration": {"level": 3, "checksum": False}}],
@@ -313,45 +217,34 @@ def ts_codec_kwargs(spec: str, fmt: int, dt: np.dtype) -> dict:
           "crc32c": [{"name": "crc32c"}]}
     if spec in v3:
         return {"codecs": v3[spec]}
-    cname, shuffle, blocksize = _blosc_spec(spec)
+    cname, shuffle, blocksize = blosc_spec(spec)
     return {"codecs": [{"name": "blosc", "configuration": {
-        "cname": cname, "clevel": 5, "shuffle": _SHUFFLE_V3[shuffle], "typesize": dt.itemsize,
+        "cname": cname, "clevel": 5, "shuffle": SHUFFLE_V3[shuffle], "typesize": dt.itemsize,
         "blocksize": blocksize}}]}
 
 
-def _codec_data(dt: np.dtype) -> np.ndarray:
-    base = np.add.outer(np.arange(SHAPE[0]) * 3, np.arange(SHAPE[1]))
-    if dt.kind not in "iuf":
-        return sample(dt, SHAPE, seed=7)
-    if dt.kind == "f":
-        return (base * 0.5 + np.sin(base)).astype(dt)
-    return (base * 7 - 100).astype(dt)
-
-
-CODEC_PARAMS = [pytest.param(spec, dt, fmt, d, id=f"{spec}-{np.dtype(dt).str}-v{fmt}-{d}")
-                for spec, dt, fmts in CODEC_CASES for fmt in fmts for d in DIRECTIONS]
+CODEC_PARAMS = codec_params(CODEC_CASES, DIRECTIONS)
 
 
 @pytest.mark.parametrize("spec,dtype,fmt,direction", CODEC_PARAMS)
 def test_codecs(tmp_path, spec, dtype, fmt, direction):
     path = str(tmp_path / "a.zarr")
     dt = np.dtype(dtype)
-    data = _codec_data(dt)
+    data = codec_data(dt)
     fill = np.zeros((), dt)[()]
     expected = expected_after_region_write(data, fill)
     kwargs = cz_codec_kwargs(spec)  # skips when chunkzip lacks the codec
     if direction == "cz->ts":
-        z = cz.open(path, mode="w", shape=SHAPE, chunks=CHUNKS, dtype=dt, fill_value=fill, zarr_format=fmt, **kwargs)
-        z[REGION] = data[REGION]
+        cz_write_region(path, fmt, dt, fill, data, **kwargs)
         assert_same(ts_read(path, fmt), expected)
     else:
         ts_create(path, fmt, dt, fill, **ts_codec_kwargs(spec, fmt, dt))
         ts_write(path, fmt, dt, REGION, data[REGION])
-        assert_same(cz.open(path, mode="r")[...], expected)
+        check_cz_reads(path, expected)
 
 
 # ----------------------------------------------------------------------------- layouts
-LAYOUT_FORMATS = [pytest.param(fmt, d, id=f"v{fmt}-{d}") for fmt in (2, 3) for d in DIRECTIONS]
+LAYOUT_FORMATS = layout_params(DIRECTIONS)
 
 
 @pytest.mark.parametrize("fmt,direction", LAYOUT_FORMATS)
@@ -360,71 +253,44 @@ def test_order_F(tmp_path, fmt, direction):
     data = sample("i4", SHAPE, seed=3)
     expected = expected_after_region_write(data, -1)
     if direction == "cz->ts":
-        z = cz.open(path, mode="w", shape=SHAPE, chunks=CHUNKS, dtype="i4", fill_value=-1, order="F",
-                    zarr_format=fmt, compressor=czc("Zstd", level=1))
-        z[REGION] = data[REGION]
+        cz_write_region(path, fmt, "i4", -1, data, order="F", compressor=czc("Zstd", level=1))
         assert_same(ts_read(path, fmt), expected)
     else:
         ts_create(path, fmt, "i4", -1, order="F",
                   **ts_codec_kwargs("zstd", fmt, np.dtype("i4")))
         ts_write(path, fmt, "i4", REGION, data[REGION])
-        z = cz.open(path, mode="r")
+        z = check_cz_reads(path, expected, (slice(3, 35, 2), slice(1, 20, 3)))
         assert z.order == "F"
-        assert_same(z[...], expected)
-        assert_same(z[3:35:2, 1:20:3], expected[3:35:2, 1:20:3])
 
 
-@pytest.mark.parametrize("fmt,sep,direction", [
-    pytest.param(2, "/", d, id=f"v2-slash-{d}") for d in DIRECTIONS] + [
-    pytest.param(3, ".", d, id=f"v3-dot-{d}") for d in DIRECTIONS])
+@pytest.mark.parametrize("fmt,sep,direction", separator_params([(2, "/", "v2-slash"), (3, ".", "v3-dot")], DIRECTIONS))
 def test_dimension_separator(tmp_path, fmt, sep, direction):
     path = str(tmp_path / "a.zarr")
     data = sample("u2", SHAPE, seed=4)
     expected = expected_after_region_write(data, 7)
-    first_key = {2: "0/0", 3: "c.0.0"}[fmt]
+    first_key = first_chunk_key(fmt, sep)
     if direction == "cz->ts":
-        z = cz.open(path, mode="w", shape=SHAPE, chunks=CHUNKS, dtype="u2", fill_value=7, zarr_format=fmt,
-                    dimension_separator=sep, compressor=None)
-        z[REGION] = data[REGION]
+        cz_write_region(path, fmt, "u2", 7, data, dimension_separator=sep, compressor=None)
         assert os.path.isfile(os.path.join(path, first_key))
         assert_same(ts_read(path, fmt), expected)
     else:
         ts_create(path, fmt, "u2", 7, separator=sep)
         ts_write(path, fmt, "u2", REGION, data[REGION])
         assert os.path.isfile(os.path.join(path, first_key))
-        assert_same(cz.open(path, mode="r")[...], expected)
-
-
-def _stored_chunks(path: str) -> set[str]:
-    out = set()
-    for root, _, files in os.walk(path):
-        for f in files:
-            rel = os.path.relpath(os.path.join(root, f), path).replace(os.sep, "/")
-            if not rel.startswith(".z") and rel != "zarr.json":
-                out.add(rel)
-    return out
+        check_cz_reads(path, expected)
 
 
 @pytest.mark.parametrize("fmt,direction", LAYOUT_FORMATS)
 def test_missing_chunks_read_as_fill(tmp_path, fmt, direction):
     """write_empty_chunks=False in chunkzip; tensorstore never stores chunks equal to the fill value."""
     path = str(tmp_path / "a.zarr")
-    fill = np.nan
-    data = sample("f4", SHAPE, seed=5)
-    data[:10] = fill
-    data[10:20, :7] = fill
-    k = (lambda i, j: f"{i}.{j}") if fmt == 2 else (lambda i, j: f"c/{i}/{j}")
+    data = data_with_fill_chunks()
     if direction == "cz->ts":
-        z = cz.open(path, mode="w", shape=SHAPE, chunks=CHUNKS, dtype="f4", fill_value=fill, zarr_format=fmt,
-                    compressor=None, write_empty_chunks=False)
-        z[...] = sample("f4", SHAPE, seed=6)
-        z[...] = data
+        cz_write_without_empty_chunks(path, fmt, data)
     else:
-        ts_create(path, fmt, "f4", fill)
+        ts_create(path, fmt, "f4", EMPTY_CHUNKS_FILL)
         ts_write(path, fmt, "f4", (slice(None), slice(None)), data)
-    stored = _stored_chunks(path)
-    assert k(0, 0) not in stored and k(0, 3) not in stored and k(1, 0) not in stored
-    assert k(1, 1) in stored and len(stored) == 4 * 4 - 4 - 1
+    assert_fill_chunks_not_stored(path, fmt)
     got = ts_read(path, fmt) if direction == "cz->ts" else cz.open(path, mode="r")[...]
     assert_same(got, data)
 
@@ -433,18 +299,14 @@ def test_missing_chunks_read_as_fill(tmp_path, fmt, direction):
 def test_zero_dimensional(tmp_path, fmt, direction):
     p1, p2 = str(tmp_path / "written.zarr"), str(tmp_path / "unwritten.zarr")
     if direction == "cz->ts":
-        z = cz.open(p1, mode="w", shape=(), dtype="f8", fill_value=np.nan, zarr_format=fmt, compressor=None)
-        z[...] = 2.5
-        cz.open(p2, mode="w", shape=(), dtype="i2", fill_value=-9, zarr_format=fmt, compressor=None)
+        cz_write_zero_dim(p1, p2, fmt)
         read = lambda p: ts_read(p, fmt)  # noqa: E731
     else:
         ts_create(p1, fmt, "f8", np.nan, shape=(), chunks=())
         ts_write(p1, fmt, "f8", (), np.array(2.5))
         ts_create(p2, fmt, "i2", -9, shape=(), chunks=())
         read = lambda p: cz.open(p, mode="r")[...]  # noqa: E731
-    assert os.path.isfile(os.path.join(p1, "0" if fmt == 2 else "c"))
-    assert_same(read(p1), np.array(2.5))
-    assert_same(read(p2), np.array(-9, dtype="i2"))
+    check_zero_dim(read, p1, p2, fmt)
 
 
 @pytest.mark.parametrize("shape,chunks", [((0, 5), (3, 2)), ((4, 0), (3, 2))], ids=["0x5", "4x0"])
@@ -452,17 +314,14 @@ def test_zero_dimensional(tmp_path, fmt, direction):
 def test_empty_arrays(tmp_path, fmt, direction, shape, chunks):
     path = str(tmp_path / "a.zarr")
     if direction == "cz->ts":
-        z = cz.open(path, mode="w", shape=shape, chunks=chunks, dtype="i4", zarr_format=fmt, compressor=None)
-        z[...] = np.zeros(shape, "i4")
+        cz_write_empty(path, fmt, shape, chunks)
         t = ts_open(path, fmt)
         assert tuple(t.shape) == shape and tuple(t.chunk_layout.read_chunk.shape) == chunks
         got = t.read().result()
     else:
         ts_create(path, fmt, "i4", 0, shape=shape, chunks=chunks)
-        z = cz.open(path, mode="r")
-        assert z.shape == shape and z.chunks == chunks
-        got = z[...]
-    assert_same(got, np.zeros(shape, "i4"))
+        got = cz_read_empty(path, shape, chunks)
+    check_empty(path, got, shape)
 
 
 def test_v3_attributes(tmp_path):

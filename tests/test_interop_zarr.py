@@ -18,11 +18,14 @@ import zarr.codecs as zc
 from zarr.codecs import numcodecs as znc
 
 import chunkzip as cz
-import chunkzip.codecs
+from interop_common import (
+    BLOSC_CODEC_CASES, CHUNKS, EMPTY_CHUNKS_FILL, NUMERIC_DTYPE_CASES, REGION, SHAPE, SHUFFLE_V3, STRUCT,
+    assert_fill_chunks_not_stored, assert_same, blosc_spec, check_cz_reads, check_empty, check_zero_dim,
+    codec_data, codec_params, cz_read_empty, cz_write_empty, cz_write_region, cz_write_without_empty_chunks,
+    cz_write_zero_dim, czc, data_with_fill_chunks, dtype_params, expected_after_region_write, first_chunk_key,
+    layout_params, sample, separator_params,
+)
 
-SHAPE = (37, 23)
-CHUNKS = (10, 7)
-REGION = (slice(0, 30), slice(0, 15))  # leaves chunk row 3 and chunk column 3 unwritten, column 2 partial
 DIRECTIONS = ["cz->zarr", "zarr->cz"]
 
 # zarr-python warns that some v3 data types (datetime64, strings, structured) have no final spec yet
@@ -31,78 +34,6 @@ pytestmark = [pytest.mark.filterwarnings("ignore::zarr.errors.UnstableSpecificat
 
 
 # ----------------------------------------------------------------------------- helpers
-def czc(name: str, **kwargs):
-    """A chunkzip codec, or skip when another engineer has not finished that class yet."""
-    try:
-        cls = getattr(chunkzip.codecs, name)
-    except (AttributeError, ImportError) as e:
-        pytest.skip(f"chunkzip.codecs.{name} not available yet ({type(e).__name__}: {e})")
-    return cls(**kwargs)
-
-
-def sample(dtype, shape, seed=0) -> np.ndarray:
-    """Deterministic data covering the dtype's range and its special values."""
-    dt = np.dtype(dtype)
-    rng = np.random.default_rng(seed)
-    n = int(np.prod(shape))
-    if dt.fields is not None:
-        out = np.zeros(n, dtype=dt)
-        for i, name in enumerate(dt.names):
-            sub = dt.fields[name][0]
-            base, inner = sub.subdtype if sub.subdtype is not None else (sub, ())
-            out[name] = sample(base, (n,) + tuple(inner), seed + i + 1)
-        return out.reshape(shape)
-    if dt.kind in "iu":
-        info = np.iinfo(dt)
-        flat = rng.integers(info.min, info.max, size=n, endpoint=True, dtype=dt.newbyteorder("="))
-        flat[:2] = [info.min, info.max]
-    elif dt.kind == "f":
-        flat = (rng.standard_normal(n) * 100).astype(dt)
-        flat[:4] = [np.nan, np.inf, -np.inf, -0.0]
-    elif dt.kind == "c":
-        flat = (rng.standard_normal(n) + 1j * rng.standard_normal(n)).astype(dt)
-        flat[:3] = [complex(np.nan, 1), complex(np.inf, -2), complex(0, -np.inf)]
-    elif dt.kind == "b":
-        flat = rng.random(n) < 0.5
-    elif dt.kind in "mM":
-        unit = np.datetime_data(dt)[0]
-        span = 10**15 if unit == "ns" else 10**6
-        flat = rng.integers(-span, span, size=n).astype("i8").view(dt.newbyteorder("="))
-        flat[1] = np.array("NaT", dtype=dt)
-    elif dt.kind == "S":
-        letters = np.frombuffer(b"abcXYZ019-_ \x01\xff", dtype="S1")
-        flat = np.array([b"".join(rng.choice(letters, rng.integers(0, dt.itemsize + 1))) for _ in range(n)], dtype=dt)
-    elif dt.kind == "U":
-        chars = list("abcXYZ019 éüß漢字😀")
-        flat = np.array(["".join(rng.choice(chars, rng.integers(0, dt.itemsize // 4 + 1))) for _ in range(n)],
-                        dtype=dt)
-    else:  # pragma: no cover
-        raise ValueError(dt)
-    return np.asarray(flat, dtype=dt).reshape(shape)
-
-
-def expected_after_region_write(data: np.ndarray, fill) -> np.ndarray:
-    exp = np.empty(data.shape, dtype=data.dtype)
-    exp[...] = fill
-    exp[REGION] = data[REGION]
-    return exp
-
-
-def assert_same(got, expected) -> None:
-    """Equal values (NaN == NaN, NaT == NaT) and the same dtype up to byte order."""
-    got = np.asarray(got)
-    expected = np.asarray(expected)
-    assert got.shape == expected.shape
-    if expected.dtype.fields is None:
-        assert got.dtype.newbyteorder("=") == expected.dtype.newbyteorder("="), (got.dtype, expected.dtype)
-    else:
-        assert got.dtype.names == expected.dtype.names
-        for name in expected.dtype.names:
-            assert_same(got[name], expected[name])
-        return
-    np.testing.assert_array_equal(got, expected, strict=False)
-
-
 def assert_same_fill(got, expected) -> None:
     if expected is None:
         assert got is None or not np.any(np.asarray(got)), got
@@ -126,29 +57,10 @@ def zarr_create(path: str, fmt: int, **kwargs):
 
 
 # ----------------------------------------------------------------------------- dtypes x fill values
-STRUCT = np.dtype([("a", "<i4"), ("b", "<f8"), ("c", "S3")])
-STRUCT_SUB = np.dtype([("x", "<u2"), ("y", "<f4", (2,))])
-
 DTYPE_CASES = [
     # (id, dtype, fill value, formats)
-    ("int8", "i1", -7, (2, 3)),
-    ("int16", "i2", -300, (2, 3)),
-    ("int32", "i4", 123456, (2, 3)),
-    ("int64", "i8", -(2**63), (2, 3)),
-    ("uint8", "u1", 255, (2, 3)),
-    ("uint16", "u2", 4242, (2, 3)),
-    ("uint32", "u4", 2**32 - 1, (2, 3)),
-    ("uint64", "u8", 2**64 - 1, (2, 3)),
-    ("float16", "f2", np.nan, (2, 3)),
-    ("float32", "f4", np.inf, (2, 3)),
-    ("float64-nan", "f8", np.nan, (2, 3)),
-    ("float64-neginf", "f8", -np.inf, (2, 3)),
+    *NUMERIC_DTYPE_CASES,
     ("float64-num", "f8", -1.25, (2, 3)),
-    ("bool", "?", True, (2, 3)),
-    ("complex64", "c8", complex(np.nan, 1.5), (2, 3)),
-    ("complex128", "c16", complex(2.5, -np.inf), (2, 3)),
-    (">i4", ">i4", -123456, (2, 3)),
-    (">f8", ">f8", np.nan, (2, 3)),
     ("datetime64[D]", "M8[D]", np.datetime64("2001-02-03", "D"), (2, 3)),
     ("datetime64[ns]", "M8[ns]", np.datetime64("NaT", "ns"), (2, 3)),
     ("timedelta64[s]", "m8[s]", np.timedelta64(17, "s"), (2, 3)),
@@ -158,9 +70,7 @@ DTYPE_CASES = [
     # sub-array fields (STRUCT_SUB): zarr-python 3 has no data type for them ("No Zarr data type
     # found that matches"); covered against tensorstore instead.
 ]
-
-DTYPE_PARAMS = [pytest.param(dt, fill, fmt, d, id=f"{name}-v{fmt}-{d}")
-                for name, dt, fill, fmts in DTYPE_CASES for fmt in fmts for d in DIRECTIONS]
+DTYPE_PARAMS = dtype_params(DTYPE_CASES, DIRECTIONS)
 
 
 @pytest.mark.parametrize("dtype,fill,fmt,direction", DTYPE_PARAMS)
@@ -172,9 +82,7 @@ def test_dtypes(tmp_path, dtype, fill, fmt, direction):
         fill = np.zeros((), dt)[()]
     expected = expected_after_region_write(data, fill)
     if direction == "cz->zarr":
-        z = cz.open(path, mode="w", shape=SHAPE, chunks=CHUNKS, dtype=dt, fill_value=fill, zarr_format=fmt,
-                    compressor=None)
-        z[REGION] = data[REGION]
+        cz_write_region(path, fmt, dt, fill, data, compressor=None)
         za, got = zarr_read(path)
         assert za.metadata.zarr_format == fmt
         assert_same_fill(za.fill_value, fill)
@@ -182,24 +90,13 @@ def test_dtypes(tmp_path, dtype, fill, fmt, direction):
     else:
         za = zarr_create(path, fmt, dtype=dt, fill_value=fill)
         za[REGION] = data[REGION]
-        z = cz.open(path, mode="r")
+        # whole, and a partial selection crossing chunk borders, through the same decoder
+        z = check_cz_reads(path, expected, (slice(5, 33), slice(3, 20)))
         assert z.zarr_format == fmt
         assert_same_fill(z.fill_value, fill)
-        assert_same(z[...], expected)
-        # a partial selection crossing chunk borders, through the same decoder
-        assert_same(z[5:33, 3:20], expected[5:33, 3:20])
 
 
 # ----------------------------------------------------------------------------- codecs
-def _blosc_cases():
-    out = []
-    for cname in ("lz4", "zstd", "zlib", "blosclz"):
-        for shuffle in (0, 1, 2):
-            dt = ("i4", "f8", "u2")[shuffle]
-            out.append((f"blosc-{cname}-{shuffle}", dt, (2, 3)))
-    return out
-
-
 CODEC_CASES = [
     # (spec, dtype, formats)
     ("none", "f8", (2, 3)),
@@ -212,19 +109,12 @@ CODEC_CASES = [
     ("lzma", "i8", (2, 3)),
     ("delta+zstd", "i4", (2, 3)),
     ("zstd+crc32c", "f8", (3,)),
-    *_blosc_cases(),
-    # several blocks per Blosc frame (forced small blocksize), wide types, and the default compressor
-    ("blosc-lz4-1-bs64", "i4", (2, 3)),
-    ("blosc-zstd-2-bs128", "f8", (2, 3)),
-    ("blosc-lz4-1", "c16", (2, 3)),
+    *BLOSC_CODEC_CASES,
+    # more Blosc frames of wide types, and the default compressor
     ("blosc-zstd-1", "M8[ns]", (2, 3)),
-    ("blosc-lz4-2", "u1", (2, 3)),
     ("blosc-lz4-1", STRUCT, (2, 3)),
     ("default", "i8", (2, 3)),
 ]
-
-_SHUFFLE_V3 = {0: "noshuffle", 1: "shuffle", 2: "bitshuffle"}
-
 
 def cz_codec_kwargs(spec: str, fmt: int, dt: np.dtype) -> dict:
     if spec == "none":
@@ -248,18 +138,12 @@ def cz_codec_kwargs(spec: str, fmt: int, dt: np.dtype) -> dict:
     if spec == "zstd+crc32c":
         return {"compressors": [czc("Zstd", level=1), czc("CRC32C")]}
     if spec.startswith("blosc-"):
-        cname, shuffle, blocksize = _blosc_spec(spec)
+        cname, shuffle, blocksize = blosc_spec(spec)
         return {"compressor": czc("Blosc", cname=cname, clevel=5, shuffle=shuffle, blocksize=blocksize)}
     if spec == "default":
         czc("Blosc")
         return {}
     raise ValueError(spec)
-
-
-def _blosc_spec(spec: str) -> tuple[str, int, int]:
-    parts = spec.split("-")
-    blocksize = int(parts[3][2:]) if len(parts) > 3 else 0
-    return parts[1], int(parts[2]), blocksize
 
 
 def zarr_codec_kwargs(spec: str, fmt: int, dt: np.dtype) -> dict:
@@ -287,9 +171,9 @@ def zarr_codec_kwargs(spec: str, fmt: int, dt: np.dtype) -> dict:
     if spec == "zstd+crc32c":
         return {"compressors": [zc.ZstdCodec(level=1), zc.Crc32cCodec()]}
     if spec.startswith("blosc-"):
-        cname, shuffle, blocksize = _blosc_spec(spec)
+        cname, shuffle, blocksize = blosc_spec(spec)
         if v3:
-            return {"compressors": zc.BloscCodec(cname=cname, clevel=5, shuffle=_SHUFFLE_V3[shuffle],
+            return {"compressors": zc.BloscCodec(cname=cname, clevel=5, shuffle=SHUFFLE_V3[shuffle],
                                                  typesize=dt.itemsize, blocksize=blocksize)}
         return {"compressors": numcodecs.Blosc(cname=cname, clevel=5, shuffle=shuffle, blocksize=blocksize)}
     if spec == "default":
@@ -297,41 +181,28 @@ def zarr_codec_kwargs(spec: str, fmt: int, dt: np.dtype) -> dict:
     raise ValueError(spec)
 
 
-CODEC_PARAMS = [pytest.param(spec, dt, fmt, d, id=f"{spec}-{np.dtype(dt).str if np.dtype(dt).fields is None else 'struct'}-v{fmt}-{d}")
-                for spec, dt, fmts in CODEC_CASES for fmt in fmts for d in DIRECTIONS]
-
-
-def _codec_data(dt: np.dtype) -> np.ndarray:
-    # smooth data, so that compressors and shuffles have something to do
-    base = np.add.outer(np.arange(SHAPE[0]) * 3, np.arange(SHAPE[1]))
-    if dt.kind not in "iuf":
-        return sample(dt, SHAPE, seed=7)
-    if dt.kind == "f":
-        return (base * 0.5 + np.sin(base)).astype(dt)
-    return (base * 7 - 100).astype(dt)
+CODEC_PARAMS = codec_params(CODEC_CASES, DIRECTIONS)
 
 
 @pytest.mark.parametrize("spec,dtype,fmt,direction", CODEC_PARAMS)
 def test_codecs(tmp_path, spec, dtype, fmt, direction):
     path = str(tmp_path / "a.zarr")
     dt = np.dtype(dtype)
-    data = _codec_data(dt)
+    data = codec_data(dt)
     fill = np.zeros((), dt)[()]
     expected = expected_after_region_write(data, fill)
     if direction == "cz->zarr":
-        z = cz.open(path, mode="w", shape=SHAPE, chunks=CHUNKS, dtype=dt, fill_value=fill, zarr_format=fmt,
-                    **cz_codec_kwargs(spec, fmt, dt))
-        z[REGION] = data[REGION]
+        cz_write_region(path, fmt, dt, fill, data, **cz_codec_kwargs(spec, fmt, dt))
         assert_same(zarr_read(path)[1], expected)
     else:
         cz_codec_kwargs(spec, fmt, dt)  # skip when chunkzip lacks the codec
         za = zarr_create(path, fmt, dtype=dt, fill_value=fill, **zarr_codec_kwargs(spec, fmt, dt))
         za[REGION] = data[REGION]
-        assert_same(cz.open(path, mode="r")[...], expected)
+        check_cz_reads(path, expected)
 
 
 # ----------------------------------------------------------------------------- layouts
-LAYOUT_FORMATS = [pytest.param(fmt, d, id=f"v{fmt}-{d}") for fmt in (2, 3) for d in DIRECTIONS]
+LAYOUT_FORMATS = layout_params(DIRECTIONS)
 
 
 @pytest.mark.parametrize("fmt,direction", LAYOUT_FORMATS)
@@ -340,9 +211,7 @@ def test_order_F(tmp_path, fmt, direction):
     data = sample("i4", SHAPE, seed=3)
     expected = expected_after_region_write(data, -1)
     if direction == "cz->zarr":
-        z = cz.open(path, mode="w", shape=SHAPE, chunks=CHUNKS, dtype="i4", fill_value=-1, order="F",
-                    zarr_format=fmt, compressor=czc("Zstd", level=1))
-        z[REGION] = data[REGION]
+        cz_write_region(path, fmt, "i4", -1, data, order="F", compressor=czc("Zstd", level=1))
         meta = json.loads(open(os.path.join(path, ".zarray" if fmt == 2 else "zarr.json")).read())
         if fmt == 2:
             assert meta["order"] == "F"
@@ -356,28 +225,19 @@ def test_order_F(tmp_path, fmt, direction):
             za = zarr_create(path, 3, dtype="i4", fill_value=-1, filters=[zc.TransposeCodec(order=(1, 0))],
                              compressors=zc.ZstdCodec(level=1))
         za[REGION] = data[REGION]
-        z = cz.open(path, mode="r")
+        z = check_cz_reads(path, expected, (slice(3, 35, 2), slice(1, 20, 3)))
         assert z.order == "F"
-        assert_same(z[...], expected)
-        assert_same(z[3:35:2, 1:20:3], expected[3:35:2, 1:20:3])
 
 
-@pytest.mark.parametrize("fmt,sep,direction", [
-    pytest.param(2, "/", d, id=f"v2-slash-{d}") for d in DIRECTIONS] + [
-    pytest.param(3, ".", d, id=f"v3-dot-{d}") for d in DIRECTIONS] + [
-    pytest.param(3, "/", d, id=f"v3-slash-{d}") for d in DIRECTIONS])
+@pytest.mark.parametrize("fmt,sep,direction", separator_params(
+    [(2, "/", "v2-slash"), (3, ".", "v3-dot"), (3, "/", "v3-slash")], DIRECTIONS))
 def test_dimension_separator(tmp_path, fmt, sep, direction):
     path = str(tmp_path / "a.zarr")
     data = sample("u2", SHAPE, seed=4)
     expected = expected_after_region_write(data, 7)
-    if fmt == 2:
-        first_key = "0/0" if sep == "/" else "0.0"
-    else:
-        first_key = "c/0/0" if sep == "/" else "c.0.0"
+    first_key = first_chunk_key(fmt, sep)
     if direction == "cz->zarr":
-        z = cz.open(path, mode="w", shape=SHAPE, chunks=CHUNKS, dtype="u2", fill_value=7, zarr_format=fmt,
-                    dimension_separator=sep, compressor=None)
-        z[REGION] = data[REGION]
+        cz_write_region(path, fmt, "u2", 7, data, dimension_separator=sep, compressor=None)
         assert os.path.isfile(os.path.join(path, first_key))
         assert_same(zarr_read(path)[1], expected)
     else:
@@ -385,7 +245,7 @@ def test_dimension_separator(tmp_path, fmt, sep, direction):
                          chunk_key_encoding={"name": "v2" if fmt == 2 else "default", "separator": sep})
         za[REGION] = data[REGION]
         assert os.path.isfile(os.path.join(path, first_key))
-        assert_same(cz.open(path, mode="r")[...], expected)
+        check_cz_reads(path, expected)
 
 
 ATTRS = {"x": [1, 2.5, "three", None, True], "nested": {"a": {"b": []}}, "unicode": "héllo 漢字"}
@@ -415,61 +275,36 @@ def test_attributes(tmp_path, fmt, direction):
         assert zarr.open_array(path, mode="r")[0, 0] == 5
 
 
-def _stored_chunks(path: str) -> set[str]:
-    out = set()
-    for root, _, files in os.walk(path):
-        for f in files:
-            rel = os.path.relpath(os.path.join(root, f), path).replace(os.sep, "/")
-            if not rel.startswith(".z") and rel != "zarr.json":
-                out.add(rel)
-    return out
-
-
 @pytest.mark.parametrize("fmt,direction", LAYOUT_FORMATS)
 def test_write_empty_chunks_false(tmp_path, fmt, direction):
     path = str(tmp_path / "a.zarr")
-    fill = np.nan
-    data = sample("f4", SHAPE, seed=5)
-    data[:10] = fill        # chunk row 0: all fill -> not stored
-    data[10:20, :7] = fill  # chunk (1, 0): all fill -> not stored
+    data = data_with_fill_chunks()
     expected = data.copy()
-    k = (lambda i, j: f"{i}.{j}") if fmt == 2 else (lambda i, j: f"c/{i}/{j}")
     if direction == "cz->zarr":
-        z = cz.open(path, mode="w", shape=SHAPE, chunks=CHUNKS, dtype="f4", fill_value=fill, zarr_format=fmt,
-                    compressor=None, write_empty_chunks=False)
-        z[...] = sample("f4", SHAPE, seed=6)  # every chunk stored first
-        assert k(0, 0) in _stored_chunks(path)
-        z[...] = data                         # then overwritten: fill chunks are deleted
+        cz_write_without_empty_chunks(path, fmt, data)
     else:
-        za = zarr_create(path, fmt, dtype="f4", fill_value=fill, config={"write_empty_chunks": False})
+        za = zarr_create(path, fmt, dtype="f4", fill_value=EMPTY_CHUNKS_FILL, config={"write_empty_chunks": False})
         za[...] = sample("f4", SHAPE, seed=6)
         za[...] = data
-    stored = _stored_chunks(path)
-    assert k(0, 0) not in stored and k(0, 3) not in stored and k(1, 0) not in stored
-    assert k(1, 1) in stored and k(3, 3) in stored
-    assert len(stored) == 4 * 4 - 4 - 1
+    assert_fill_chunks_not_stored(path, fmt)
     if direction == "cz->zarr":
         assert_same(zarr_read(path)[1], expected)
     else:
-        assert_same(cz.open(path, mode="r")[...], expected)
+        check_cz_reads(path, expected)
 
 
 @pytest.mark.parametrize("fmt,direction", LAYOUT_FORMATS)
 def test_zero_dimensional(tmp_path, fmt, direction):
     p1, p2 = str(tmp_path / "written.zarr"), str(tmp_path / "unwritten.zarr")
     if direction == "cz->zarr":
-        z = cz.open(p1, mode="w", shape=(), dtype="f8", fill_value=np.nan, zarr_format=fmt, compressor=None)
-        z[...] = 2.5
-        cz.open(p2, mode="w", shape=(), dtype="i2", fill_value=-9, zarr_format=fmt, compressor=None)
-        assert os.path.isfile(os.path.join(p1, "0" if fmt == 2 else "c"))
+        cz_write_zero_dim(p1, p2, fmt)
         read = lambda p: zarr_read(p)[1]  # noqa: E731
     else:
         za = zarr_create(p1, fmt, shape=(), chunks=(), dtype="f8", fill_value=np.nan)
         za[...] = 2.5
         zarr_create(p2, fmt, shape=(), chunks=(), dtype="i2", fill_value=-9)
         read = lambda p: cz.open(p, mode="r")[...]  # noqa: E731
-    assert_same(read(p1), np.array(2.5))
-    assert_same(read(p2), np.array(-9, dtype="i2"))
+    check_zero_dim(read, p1, p2, fmt)
 
 
 @pytest.mark.parametrize("shape,chunks", [((0, 5), (3, 2)), ((4, 0), (3, 2)), ((0,), (1,))],
@@ -478,17 +313,13 @@ def test_zero_dimensional(tmp_path, fmt, direction):
 def test_empty_arrays(tmp_path, fmt, direction, shape, chunks):
     path = str(tmp_path / "a.zarr")
     if direction == "cz->zarr":
-        z = cz.open(path, mode="w", shape=shape, chunks=chunks, dtype="i4", zarr_format=fmt, compressor=None)
-        z[...] = np.zeros(shape, "i4")
+        cz_write_empty(path, fmt, shape, chunks)
         za, got = zarr_read(path)
         assert za.shape == shape and za.chunks == chunks
     else:
-        za = zarr_create(path, fmt, shape=shape, chunks=chunks, dtype="i4")
-        z = cz.open(path, mode="r")
-        assert z.shape == shape and z.chunks == chunks
-        got = z[...]
-    assert_same(got, np.zeros(shape, "i4"))
-    assert _stored_chunks(path) == set()
+        zarr_create(path, fmt, shape=shape, chunks=chunks, dtype="i4")
+        got = cz_read_empty(path, shape, chunks)
+    check_empty(path, got, shape)
 
 
 # ----------------------------------------------------------------------------- object arrays
@@ -687,7 +518,7 @@ def test_modify_in_place(tmp_path, fmt):
     """zarr-python writes, chunkzip updates part of it (read-modify-write of foreign chunks), zarr reads."""
     path = str(tmp_path / "a.zarr")
     dt = np.dtype("i4")
-    data = _codec_data(dt)
+    data = codec_data(dt)
     za = zarr_create(path, fmt, dtype=dt, fill_value=0, **zarr_codec_kwargs("blosc-zstd-1", fmt, dt))
     za[...] = data
     z = cz.open(path, mode="r+")
