@@ -360,6 +360,19 @@ class Indexer:
         """Turn the projection output (``self.shape``) into the selection result."""
         return out
 
+    def dim_projections(self) -> list | None:
+        """For product selections: per dimension, the list of ``_DimProjection``s
+        (``chunk``, ``chunk_sel`` int | slice | 1-D array, ``out_sel`` None (axis
+        dropped) | slice | 1-D array); the projections are their Cartesian product, in
+        ``itertools.product`` order.  None for other indexers."""
+        return None
+
+    def point_groups(self) -> tuple | None:
+        """For point selections: ``(order, local, bounds, chunk_coords)`` -- points
+        grouped by chunk in iteration order (see :class:`CoordinateIndexer`).  None
+        for other indexers."""
+        return None
+
     def prepare_value(self, value: Any) -> np.ndarray:
         """Broadcast ``value`` to ``self.shape`` laid out like the projection output.
 
@@ -389,6 +402,9 @@ class _ProductIndexer(Indexer):
         if self._proj is None:
             self._proj = [d.projections() for d in self.dims]
         return self._proj
+
+    def dim_projections(self) -> list[list[_DimProjection]]:
+        return self._per_dim()
 
     def __iter__(self) -> Iterator[ChunkProjection]:
         for combo in itertools.product(*self._per_dim()):
@@ -582,6 +598,12 @@ class CoordinateIndexer(Indexer):
                         osel = (np.arange(lo, hi) if order is None else order[lo:hi])[perm]
             yield ChunkProjection(cc, csel, osel, complete)
 
+    def point_groups(self) -> tuple | None:
+        if self.npoints == 0 or len(self.array_shape) == 0:
+            return None
+        order, local, _lin, bounds, chunk_coords, _run = self._groups()
+        return order, local, bounds, chunk_coords
+
     def _groups(self) -> tuple:
         """Points grouped by chunk (computed once): order, in-chunk coords, bounds..."""
         if self._cache is not None:
@@ -652,6 +674,12 @@ class _TransformedIndexer(Indexer):
 
     def __iter__(self) -> Iterator[ChunkProjection]:
         return iter(self.inner)
+
+    def dim_projections(self) -> list | None:
+        return self.inner.dim_projections()
+
+    def point_groups(self) -> tuple | None:
+        return self.inner.point_groups()
 
     def finalize(self, out: np.ndarray) -> np.ndarray:
         return self._to_final(self.inner.finalize(out))

@@ -34,6 +34,16 @@ class LocalStore(Store):
     def _path(self, key: str) -> str:
         return os.path.join(self.root, *validate_key(key).split("/"))
 
+    def local_paths(self, keys: list[str]) -> list[bytes]:
+        """File-system paths (bytes) of ``keys``, for readers that open the files
+        themselves.  The keys are *not* validated: only for keys built by chunkzip
+        (a validated array prefix plus chunk indices), never for user keys."""
+        root = self.root + os.sep
+        if os.sep != "/":
+            return [os.fsencode(root + k.replace("/", os.sep)) for k in keys]
+        enc = os.fsencode
+        return [enc(root + k) for k in keys]
+
     def get(self, key: str) -> bytes | None:
         try:
             with open(self._path(key), "rb") as f:

@@ -1,0 +1,370 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Batched chunk -> selection reads: fetch, decode and copy many chunks in one nogil call.
+
+Python describes a read once per *batch* (not per chunk):
+
+* product selections (basic / orthogonal / block): per dimension, a table of the
+  dimension's projections -- for each, the in-chunk element indices (``src``) and the
+  output indices (``dst``) along that axis -- and per chunk one projection id per
+  dimension (``combo``).  The copy is the Cartesian product of the per-axis index lists.
+* point selections (coordinate / mask): per chunk a range of element offsets into the
+  chunk (in its memory order) and of element positions in the 1-D output.
+
+Each chunk comes either as a bytes object (``None``: missing) or as a file path read
+here with open/read (a missing file: missing).  Missing chunks write the fill value.
+Chunks are decoded (no compression, or one Blosc frame via c-blosc2 with one context
+per call) into a scratch buffer -- or straight into the output when the chunk is wholly
+selected and the output region has the chunk's layout -- and the selected part copied.
+
+Anything unusual (a frame of the wrong size, a corrupt frame, an unreadable file) is
+not an error here: the chunk's status is set to 1 and the caller handles that chunk on
+its generic path, which raises the proper error.
+"""
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_Check
+from libc.errno cimport errno, ENOENT, ENOTDIR
+from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memcpy
+from posix.fcntl cimport O_RDONLY, open as c_open
+from posix.stat cimport fstat, struct_stat
+from posix.unistd cimport close as c_close, read as c_read
+
+import numpy as np
+
+cdef extern from "blosc2.h" nogil:
+    ctypedef struct blosc2_context:
+        pass
+    ctypedef struct blosc2_dparams:
+        int16_t nthreads
+        void *schunk
+        void *postfilter
+        void *postparams
+        int32_t typesize
+    blosc2_context *blosc2_create_dctx(blosc2_dparams dparams)
+    void blosc2_free_ctx(blosc2_context *context)
+    int blosc2_decompress_ctx(blosc2_context *context, const void *src, int32_t srcsize,
+                              void *dest, int32_t destsize)
+    int blosc1_cbuffer_validate(const void *cbuffer, size_t cbytes, size_t *nbytes)
+    void blosc2_init()
+
+blosc2_init()
+
+cdef enum:
+    MAXDIM = 64
+    KIND_RAW = 0
+    KIND_BLOSC = 1
+
+#: codec kinds the kernel decodes
+RAW = KIND_RAW
+BLOSC = KIND_BLOSC
+
+
+cdef struct Batch:
+    int kind              # RAW or BLOSC
+    int ndim
+    int64_t itemsize
+    int64_t nbytes        # decoded chunk size
+    const int64_t *chunk_shape
+    const int64_t *sstr   # chunk strides (bytes) in its memory order
+    const int64_t *dstr   # output strides (bytes) per array dim; 0 for dropped dims
+    const uint8_t *fill   # itemsize bytes
+    uint8_t *out
+    # per chunk source
+    const uint8_t **src
+    int64_t *srclen
+    bint from_files
+    # file buffer, scratch chunk, Blosc context (per call)
+    uint8_t *fbuf
+    int64_t fcap
+    uint8_t *scratch
+    blosc2_context *dctx
+
+
+cdef inline uint32_t _le32(const uint8_t *p) noexcept nogil:
+    return <uint32_t>p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) | (<uint32_t>p[3] << 24)
+
+
+cdef int _fetch(Batch *b, int64_t k, const uint8_t **data, int64_t *size) noexcept nogil:
+    """Compressed bytes of chunk k: 0 ok, 2 missing, 1 cannot (caller falls back)."""
+    cdef int fd
+    cdef struct_stat st
+    cdef int64_t n, got
+    cdef ssize_t r
+    cdef uint8_t *nb
+    if not b.from_files:
+        if b.src[k] == NULL:
+            return 2 if b.srclen[k] == 0 else 1
+        data[0] = b.src[k]
+        size[0] = b.srclen[k]
+        return 0
+    if b.src[k] == NULL:
+        return 1
+    fd = c_open(<const char *>b.src[k], O_RDONLY)
+    if fd < 0:
+        return 2 if (errno == ENOENT or errno == ENOTDIR) else 1
+    if fstat(fd, &st) != 0:
+        c_close(fd)
+        return 1
+    n = st.st_size
+    if n + 1 > b.fcap:
+        nb = <uint8_t *>realloc(b.fbuf, <size_t>(n + 1))
+        if nb == NULL:
+            c_close(fd)
+            return 1
+        b.fbuf, b.fcap = nb, n + 1
+    got = 0
+    while True:  # read until EOF (the file may have changed size since fstat)
+        r = c_read(fd, b.fbuf + got, <size_t>(b.fcap - got))
+        if r < 0:
+            c_close(fd)
+            return 1
+        if r == 0:
+            break
+        got += r
+        if got == b.fcap:
+            c_close(fd)
+            return 1  # grew behind our back: let the generic path read it
+    c_close(fd)
+    data[0] = b.fbuf
+    size[0] = got
+    return 0
+
+
+cdef int _decode(Batch *b, const uint8_t *p, int64_t n, uint8_t *dest) noexcept nogil:
+    """Decode one chunk into dest (b.nbytes bytes): 0 ok, 1 cannot."""
+    cdef int version, flags, typesize
+    cdef int64_t nbytes, blocksize, cbytes, last
+    cdef size_t vn = 0
+    cdef blosc2_dparams dp
+    if b.kind == KIND_RAW:
+        if n != b.nbytes:
+            return 1
+        memcpy(dest, p, <size_t>n)
+        return 0
+    if n < 16:
+        return 1
+    version, flags, typesize = p[0], p[2], p[3]
+    nbytes, blocksize, cbytes = <int32_t>_le32(p + 4), <int32_t>_le32(p + 8), <int32_t>_le32(p + 12)
+    if version < 1 or version > 6 or nbytes != b.nbytes or cbytes > n or cbytes < 16:
+        return 1
+    if version >= 3 and (flags & 0x05) == 0x05:  # extended header
+        if cbytes < 32 or (p[31] & 0x08):
+            return 1
+    elif nbytes > 0 and version <= 2 and (flags & 0x07) == 0x04 and typesize > 1 and blocksize > 0:
+        # bit-shuffled Blosc1 frame with a ragged tail: c-blosc2 decodes it wrongly
+        last = nbytes % blocksize
+        if last == 0:
+            last = blocksize
+        if not (nbytes % blocksize == 0 and not (flags & 0x10)) and last % typesize:
+            return 1
+    if nbytes == 0:
+        return 0
+    if blosc1_cbuffer_validate(p, <size_t>cbytes, &vn) < 0 or <int64_t>vn != nbytes:
+        return 1
+    if b.dctx == NULL:
+        dp.nthreads = 1
+        dp.schunk = NULL
+        dp.postfilter = NULL
+        dp.postparams = NULL
+        dp.typesize = typesize if typesize else 1
+        b.dctx = blosc2_create_dctx(dp)
+        if b.dctx == NULL:
+            return 1
+    if blosc2_decompress_ctx(b.dctx, p, <int32_t>cbytes, dest, <int32_t>nbytes) != nbytes:
+        return 1
+    return 0
+
+
+cdef inline void _copy_items(uint8_t *t, const uint8_t *s, int64_t isz) noexcept nogil:
+    if isz == 4:
+        (<uint32_t *>t)[0] = (<const uint32_t *>s)[0]
+    elif isz == 8:
+        (<uint64_t *>t)[0] = (<const uint64_t *>s)[0]
+    elif isz == 2:
+        (<uint16_t *>t)[0] = (<const uint16_t *>s)[0]
+    elif isz == 1:
+        t[0] = s[0]
+    else:
+        memcpy(t, s, <size_t>isz)
+
+
+cdef void _copy_rec(int d, int ndim, const int64_t **sidx, const int64_t **didx,
+                    const int64_t *lens, const int64_t *sstr, const int64_t *dstr,
+                    bint inner_run, int64_t isz, const uint8_t *s, uint8_t *t) noexcept nogil:
+    cdef int64_t i, n = lens[d], ss = sstr[d], ds = dstr[d]
+    cdef const int64_t *si = sidx[d]
+    cdef const int64_t *di = didx[d]
+    if d == ndim - 1:
+        if inner_run:
+            memcpy(t + di[0] * ds, s + si[0] * ss, <size_t>(n * isz))
+        else:
+            for i in range(n):
+                _copy_items(t + di[i] * ds, s + si[i] * ss, isz)
+        return
+    for i in range(n):
+        _copy_rec(d + 1, ndim, sidx, didx, lens, sstr, dstr, inner_run, isz,
+                  s + si[i] * ss, t + di[i] * ds)
+
+
+def read_product(list sources, bint from_files, int kind, out, chunk_shape, chunk_strides,
+                 out_strides, fill, const int64_t[:, ::1] combo, const int64_t[::1] off,
+                 const int64_t[::1] src_idx, const int64_t[::1] dst_idx,
+                 const uint8_t[::1] run, uint8_t[::1] status, Py_ssize_t lo, Py_ssize_t hi):
+    """Read chunks ``lo..hi`` of a product selection into ``out`` (C-contiguous).
+
+    ``sources[k]``: bytes, a file path (bytes, ``from_files``) or None (missing).
+    ``combo[k, d]``: projection id g along dim d; its indices are
+    ``src_idx[off[g]:off[g+1]]`` (in the chunk) and ``dst_idx[...]`` (in ``out``);
+    ``run[g]``: both are runs of consecutive indices.  ``status[k]`` is set to 1 for
+    chunks the caller must handle itself.
+    """
+    cdef Batch b
+    cdef int ndim = len(chunk_shape), d
+    cdef int64_t cshape[MAXDIM]
+    cdef int64_t sstr[MAXDIM]
+    cdef int64_t dstr[MAXDIM]
+    cdef int64_t zeros[MAXDIM]
+    cdef int64_t lens[MAXDIM]
+    cdef const int64_t *sidx[MAXDIM]
+    cdef const int64_t *didx[MAXDIM]
+    cdef const uint8_t[::1] fillv = fill
+    cdef uint8_t[::1] outv = out.reshape(-1).view(np.uint8)
+    cdef int64_t k, g, rc, size, doff
+    cdef const uint8_t *data
+    cdef uint8_t *dest
+    cdef bint direct, inner_run
+    cdef int64_t zero_idx = 0
+    if ndim > MAXDIM or hi <= lo:
+        return
+    if combo.shape[1] != ndim:
+        raise ValueError("combo has the wrong number of dimensions")
+    b.kind, b.ndim = kind, ndim
+    b.itemsize = fillv.shape[0]
+    b.nbytes = b.itemsize
+    for d in range(ndim):
+        cshape[d] = chunk_shape[d]
+        sstr[d] = chunk_strides[d]
+        dstr[d] = out_strides[d]
+        zeros[d] = 0
+        b.nbytes *= cshape[d]
+    b.fill = &fillv[0]
+    b.out = &outv[0] if outv.shape[0] else NULL
+    b.from_files = from_files
+    b.fbuf, b.fcap, b.dctx = NULL, 0, NULL
+    b.scratch = <uint8_t *>malloc(<size_t>(b.nbytes if b.nbytes else 1))
+    b.src = <const uint8_t **>malloc(sizeof(uint8_t *) * (hi - lo))
+    b.srclen = <int64_t *>malloc(sizeof(int64_t) * (hi - lo))
+    if b.scratch == NULL or b.src == NULL or b.srclen == NULL:
+        free(b.scratch); free(b.src); free(b.srclen)
+        raise MemoryError()
+    for k in range(hi - lo):  # under the GIL: borrow the buffers (sources keeps them alive)
+        x = sources[lo + k]
+        if x is None:
+            b.src[k], b.srclen[k] = NULL, 0
+        elif PyBytes_Check(x):
+            b.src[k], b.srclen[k] = <const uint8_t *>PyBytes_AS_STRING(x), PyBytes_GET_SIZE(x)
+        else:
+            b.src[k], b.srclen[k] = NULL, -1
+    try:
+        with nogil:
+            for k in range(lo, hi):
+                doff = 0
+                direct = True
+                for d in range(ndim):
+                    g = combo[k, d]
+                    lens[d] = off[g + 1] - off[g]
+                    sidx[d] = &src_idx[off[g]]
+                    didx[d] = &dst_idx[off[g]]
+                    doff += didx[d][0] * dstr[d]
+                    if direct and not (run[g] and lens[d] == cshape[d] and sidx[d][0] == 0
+                                       and (dstr[d] == sstr[d] or (dstr[d] == 0 and cshape[d] == 1))):
+                        direct = False
+                inner_run = ndim > 0 and run[combo[k, ndim - 1]] and sstr[ndim - 1] == b.itemsize \
+                    and dstr[ndim - 1] == b.itemsize
+                rc = _fetch(&b, k - lo, &data, &size)
+                if rc == 1:
+                    status[k] = 1
+                    continue
+                if rc == 2:  # missing: the fill value
+                    if ndim == 0:
+                        memcpy(b.out, b.fill, <size_t>b.itemsize)
+                    else:
+                        _copy_rec(0, ndim, sidx, didx, lens, zeros, dstr, False, b.itemsize,
+                                  b.fill, b.out)
+                    continue
+                dest = b.out + doff if direct else b.scratch
+                if _decode(&b, data, size, dest):
+                    status[k] = 1
+                    continue
+                if direct:
+                    continue
+                if ndim == 0:
+                    memcpy(b.out, b.scratch, <size_t>b.itemsize)
+                else:
+                    _copy_rec(0, ndim, sidx, didx, lens, sstr, dstr, inner_run, b.itemsize,
+                              b.scratch, b.out)
+    finally:
+        if b.dctx != NULL:
+            blosc2_free_ctx(b.dctx)
+        free(b.fbuf); free(b.scratch); free(b.src); free(b.srclen)
+
+
+def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_nbytes, fill,
+                const int64_t[::1] bounds, const int64_t[::1] flat, const int64_t[::1] dpos,
+                uint8_t[::1] status, Py_ssize_t lo, Py_ssize_t hi):
+    """Read chunks ``lo..hi`` of a point selection into the 1-D contiguous ``out``.
+
+    Chunk k's points are ``bounds[k]..bounds[k+1]``: element offsets ``flat[i]`` into the
+    chunk (memory order) go to ``out[dpos[i]]`` (``dpos`` empty: to ``out[i]``).
+    """
+    cdef Batch b
+    cdef const uint8_t[::1] fillv = fill
+    cdef uint8_t[::1] outv = out.reshape(-1).view(np.uint8)
+    cdef int64_t k, i, rc, size, isz, p
+    cdef const uint8_t *data
+    cdef const uint8_t *s
+    cdef bint ident = dpos.shape[0] == 0
+    if hi <= lo:
+        return
+    b.kind, b.ndim = kind, 1
+    isz = b.itemsize = fillv.shape[0]
+    b.nbytes = chunk_nbytes
+    b.fill = &fillv[0]
+    b.out = &outv[0] if outv.shape[0] else NULL
+    b.from_files = from_files
+    b.fbuf, b.fcap, b.dctx = NULL, 0, NULL
+    b.scratch = <uint8_t *>malloc(<size_t>(b.nbytes if b.nbytes else 1))
+    b.src = <const uint8_t **>malloc(sizeof(uint8_t *) * (hi - lo))
+    b.srclen = <int64_t *>malloc(sizeof(int64_t) * (hi - lo))
+    if b.scratch == NULL or b.src == NULL or b.srclen == NULL:
+        free(b.scratch); free(b.src); free(b.srclen)
+        raise MemoryError()
+    for k in range(hi - lo):
+        x = sources[lo + k]
+        if x is None:
+            b.src[k], b.srclen[k] = NULL, 0
+        elif PyBytes_Check(x):
+            b.src[k], b.srclen[k] = <const uint8_t *>PyBytes_AS_STRING(x), PyBytes_GET_SIZE(x)
+        else:
+            b.src[k], b.srclen[k] = NULL, -1
+    try:
+        with nogil:
+            for k in range(lo, hi):
+                rc = _fetch(&b, k - lo, &data, &size)
+                if rc == 1:
+                    status[k] = 1
+                    continue
+                if rc == 2:
+                    s = b.fill
+                else:
+                    if _decode(&b, data, size, b.scratch):
+                        status[k] = 1
+                        continue
+                    s = b.scratch
+                for i in range(bounds[k], bounds[k + 1]):
+                    p = i if ident else dpos[i]
+                    _copy_items(b.out + p * isz, s if rc == 2 else s + flat[i] * isz, isz)
+    finally:
+        if b.dctx != NULL:
+            blosc2_free_ctx(b.dctx)
+        free(b.fbuf); free(b.scratch); free(b.src); free(b.srclen)
