@@ -34,6 +34,9 @@ class Store:
     """
 
     read_only: bool = False
+    #: Writes spend most of their time in system calls that release the GIL (file
+    #: stores): chunk writes then use the pool however small the chunks are.
+    blocking_io: bool = False
 
     def get(self, key: str) -> bytes | None:  # pragma: no cover - abstract
         """Return the value of ``key`` or None when it is absent."""

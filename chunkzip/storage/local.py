@@ -1,12 +1,17 @@
 """Directory store: one file per key, written atomically."""
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Iterator
 
 from .base import Store, validate_key
+
+_TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_counter = itertools.count()  # next() on it is atomic under the GIL
 
 
 class LocalStore(Store):
@@ -25,6 +30,7 @@ class LocalStore(Store):
     """
 
     _TMP_PREFIX = ".cztmp-"
+    blocking_io = True
 
     def __init__(self, root: str | os.PathLike, read_only: bool = False) -> None:
         self.root = os.path.abspath(os.fspath(root))
@@ -53,19 +59,35 @@ class LocalStore(Store):
 
     def set(self, key: str, value: bytes) -> None:
         self._check_writable()
-        path = self._path(key)
+        self._write(self._path(key), value)
+
+    def _write(self, path: str, value: bytes) -> None:
+        """Write ``value`` to ``path`` atomically: a new temporary file in the same
+        directory, then ``os.replace``.  The temporary name is unique per process and
+        thread (``O_EXCL`` guards against leftovers of a crashed process with the same
+        pid), which is much cheaper than ``tempfile.mkstemp``'s random names."""
         directory = os.path.dirname(path)
         if directory not in self._made:
             os.makedirs(directory, exist_ok=True)
             self._made.add(directory)
+        tmp = f"{directory}{os.sep}{self._TMP_PREFIX}{os.getpid()}-{threading.get_ident()}-{next(_counter)}"
         try:
-            fd, tmp = tempfile.mkstemp(prefix=self._TMP_PREFIX, dir=directory)
+            fd = os.open(tmp, _TMP_FLAGS, 0o666)
         except FileNotFoundError:  # removed behind our back (e.g. by another process): make it again
             os.makedirs(directory, exist_ok=True)
+            fd = os.open(tmp, _TMP_FLAGS, 0o666)
+        except FileExistsError:  # a leftover with our name: fall back to a random one
             fd, tmp = tempfile.mkstemp(prefix=self._TMP_PREFIX, dir=directory)
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(value)
+            try:
+                view = memoryview(value)
+                if view.nbytes:
+                    view = view.cast("B")
+                n = os.write(fd, view)
+                while n < len(view):
+                    n += os.write(fd, view[n:])
+            finally:
+                os.close(fd)
             os.replace(tmp, path)
         except BaseException:
             try:
