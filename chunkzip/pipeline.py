@@ -284,35 +284,41 @@ class Pipeline:
             return True
         return False
 
-    def _run_kernel(self, fn: Callable[[int, int], None], nchunks: int) -> None:
+    def _run_kernel(self, fn: Callable[[], int], nchunks: int) -> int:
+        """Run ``fn`` (a kernel call that takes chunks from a shared counter) on the
+        calling thread and, for big enough batches, on the pool's other threads too;
+        return the number of chunks left to the generic path."""
         total = nchunks * self.codec.nbytes
         if nchunks < 2 or total < 4 * PARALLEL_MIN_CHUNK_BYTES or getattr(_in_worker, "active", False):
-            fn(0, nchunks)
-            return
+            return fn()
         pool, nthreads = _get_pool()
-        if nthreads == 1:
-            fn(0, nchunks)
-            return
-        bounds = [nchunks * i // nthreads for i in range(nthreads + 1)]
-        futures = [pool.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, nthreads)]
+        futures = [pool.submit(fn) for _ in range(min(nthreads, nchunks) - 1)]
         errors = []
+        nfail = 0
         try:
-            fn(bounds[0], bounds[1])  # the calling thread takes the first share
+            nfail += fn()  # the calling thread starts at once; helpers join when they wake
         except BaseException as e:
             errors.append(e)
         for f in futures:
             try:
-                f.result()
+                nfail += f.result()
             except BaseException as e:
                 errors.append(e)
         if errors:
             raise errors[0]
+        return nfail
 
-    def _fallback(self, status: np.ndarray, indexer: Any, out: np.ndarray) -> None:
-        bad = np.flatnonzero(status)
-        if bad.size:
+    def _fallback(self, nfail: int, status: np.ndarray, indexer: Any, out: np.ndarray) -> None:
+        if nfail:
             projs = list(indexer)
-            self._read_generic([projs[i] for i in bad.tolist()], out)
+            self._read_generic([projs[i] for i in np.flatnonzero(status).tolist()], out)
+
+    @property
+    def _fill_bytes(self) -> bytes:
+        fb = self.__dict__.get("_fill_b")
+        if fb is None:
+            fb = self.__dict__["_fill_b"] = np.array(self.fill, dtype=self.meta.dtype).tobytes()
+        return fb
 
     def _read_product(self, kind: int, dims: list, out: np.ndarray, indexer: Any) -> None:
         from ._ext import _copy
@@ -361,17 +367,14 @@ class Pipeline:
         src_idx = np.concatenate(srcs) if srcs else np.zeros(0, np.int64)
         dst_idx = np.concatenate(dsts) if dsts else np.zeros(0, np.int64)
         run_arr = np.array(runs, dtype=np.uint8)
-        base = 0
-        ranges = []
-        for ps in dims:
-            ranges.append(np.arange(base, base + len(ps), dtype=np.int64))
-            base += len(ps)
-        if ndim == 0:
-            combo = np.zeros((1, 0), dtype=np.int64)
-        elif ndim == 1:
-            combo = ranges[0].reshape(-1, 1)
+        counts = [len(ps) for ps in dims]
+        if nchunks == 1:
+            combo = np.zeros((1, ndim), dtype=np.int64)
+            if ndim:
+                combo[0] = np.cumsum([0] + counts[:-1])
         else:
-            combo = np.stack(np.meshgrid(*ranges, indexing="ij"), axis=-1).reshape(-1, ndim)
+            combo = np.stack(np.unravel_index(np.arange(nchunks, dtype=np.int64), counts), axis=1)
+            combo += np.cumsum([0] + counts[:-1])
         keys = self._keys([[p.chunk for p in ps] for ps in dims])
         sources, from_files = self._sources(keys)
         # chunk strides (bytes) in the chunk's memory order
@@ -381,15 +384,15 @@ class Pipeline:
         for d in (range(ndim - 1, -1, -1) if codec.order == "C" else range(ndim)):
             cstr[d] = acc
             acc *= cshape[d]
-        fill = np.array(self.fill, dtype=meta.dtype).tobytes()
+        fill = self._fill_bytes
         status = np.zeros(nchunks, dtype=np.uint8)
+        counter = np.zeros(1, dtype=np.int64)
 
-        def fn(lo: int, hi: int) -> None:
-            _copy.read_product(sources, from_files, kind, out, cshape, cstr, out_strides, fill,
-                               combo, off, src_idx, dst_idx, run_arr, status, lo, hi)
+        def fn() -> int:
+            return _copy.read_product(sources, from_files, kind, out, cshape, cstr, out_strides, fill,
+                                      combo, off, src_idx, dst_idx, run_arr, status, counter)
 
-        self._run_kernel(fn, nchunks)
-        self._fallback(status, indexer, out)
+        self._fallback(self._run_kernel(fn, nchunks), status, indexer, out)
 
     def _read_points(self, kind: int, groups: tuple, out: np.ndarray, indexer: Any) -> None:
         from ._ext import _copy
@@ -408,15 +411,15 @@ class Pipeline:
         head = self.prefix + ("c" + sep if meta.key_encoding == "default" else "")
         keys = [head + sep.join(map(str, cc)) for cc in chunk_coords]
         sources, from_files = self._sources(keys)
-        fill = np.array(self.fill, dtype=meta.dtype).tobytes()
+        fill = self._fill_bytes
         status = np.zeros(nchunks, dtype=np.uint8)
+        counter = np.zeros(1, dtype=np.int64)
 
-        def fn(lo: int, hi: int) -> None:
-            _copy.read_points(sources, from_files, kind, out, codec.nbytes, fill, bnd, flat, dpos,
-                              status, lo, hi)
+        def fn() -> int:
+            return _copy.read_points(sources, from_files, kind, out, codec.nbytes, fill, bnd, flat,
+                                     dpos, status, counter)
 
-        self._run_kernel(fn, nchunks)
-        self._fallback(status, indexer, out)
+        self._fallback(self._run_kernel(fn, nchunks), status, indexer, out)
 
     # -- read ----------------------------------------------------------------------------
     def read(self, projections: Iterable[Any], out: np.ndarray) -> None:

@@ -49,6 +49,14 @@ cdef extern from "blosc2.h" nogil:
 
 blosc2_init()
 
+cdef extern from *:
+    """
+    static inline long long cz_next_chunk(long long *counter) {
+        return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+    }
+    """
+    long long cz_next_chunk(long long *counter) nogil
+
 cdef enum:
     MAXDIM = 64
     KIND_RAW = 0
@@ -209,8 +217,13 @@ cdef void _copy_rec(int d, int ndim, const int64_t **sidx, const int64_t **didx,
 def read_product(list sources, bint from_files, int kind, out, chunk_shape, chunk_strides,
                  out_strides, fill, const int64_t[:, ::1] combo, const int64_t[::1] off,
                  const int64_t[::1] src_idx, const int64_t[::1] dst_idx,
-                 const uint8_t[::1] run, uint8_t[::1] status, Py_ssize_t lo, Py_ssize_t hi):
-    """Read chunks ``lo..hi`` of a product selection into ``out`` (C-contiguous).
+                 const uint8_t[::1] run, uint8_t[::1] status, int64_t[::1] counter):
+    """Read the chunks of a product selection into ``out`` (C-contiguous).
+
+    Several threads may run this on the same arguments at once: each takes the next
+    chunk from the shared ``counter`` (``counter[0]``, atomically incremented) until
+    none is left.  Returns the number of chunks this call left to the caller
+    (``status[k] = 1``).
 
     ``sources[k]``: bytes, a file path (bytes, ``from_files``) or None (missing).
     ``combo[k, d]``: projection id g along dim d; its indices are
@@ -233,9 +246,12 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
     cdef const uint8_t *data
     cdef uint8_t *dest
     cdef bint direct, inner_run
-    cdef int64_t zero_idx = 0
-    if ndim > MAXDIM or hi <= lo:
-        return
+    cdef Py_ssize_t lo = 0, hi = len(sources)
+    cdef int64_t nfail = 0
+    if ndim > MAXDIM:
+        raise ValueError("too many dimensions")
+    if hi <= lo:
+        return 0
     if combo.shape[1] != ndim:
         raise ValueError("combo has the wrong number of dimensions")
     b.kind, b.ndim = kind, ndim
@@ -267,7 +283,10 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
             b.src[k], b.srclen[k] = NULL, -1
     try:
         with nogil:
-            for k in range(lo, hi):
+            while True:
+                k = cz_next_chunk(<long long *>&counter[0])
+                if k >= hi:
+                    break
                 doff = 0
                 direct = True
                 for d in range(ndim):
@@ -284,6 +303,7 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
                 rc = _fetch(&b, k - lo, &data, &size)
                 if rc == 1:
                     status[k] = 1
+                    nfail += 1
                     continue
                 if rc == 2:  # missing: the fill value
                     if ndim == 0:
@@ -295,6 +315,7 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
                 dest = b.out + doff if direct else b.scratch
                 if _decode(&b, data, size, dest):
                     status[k] = 1
+                    nfail += 1
                     continue
                 if direct:
                     continue
@@ -307,12 +328,14 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
         if b.dctx != NULL:
             blosc2_free_ctx(b.dctx)
         free(b.fbuf); free(b.scratch); free(b.src); free(b.srclen)
+    return nfail
 
 
 def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_nbytes, fill,
                 const int64_t[::1] bounds, const int64_t[::1] flat, const int64_t[::1] dpos,
-                uint8_t[::1] status, Py_ssize_t lo, Py_ssize_t hi):
-    """Read chunks ``lo..hi`` of a point selection into the 1-D contiguous ``out``.
+                uint8_t[::1] status, int64_t[::1] counter):
+    """Read the chunks of a point selection into the 1-D contiguous ``out`` (chunks
+    shared between concurrent calls through ``counter`` as in :func:`read_product`).
 
     Chunk k's points are ``bounds[k]..bounds[k+1]``: element offsets ``flat[i]`` into the
     chunk (memory order) go to ``out[dpos[i]]`` (``dpos`` empty: to ``out[i]``).
@@ -324,8 +347,10 @@ def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_n
     cdef const uint8_t *data
     cdef const uint8_t *s
     cdef bint ident = dpos.shape[0] == 0
+    cdef Py_ssize_t lo = 0, hi = len(sources)
+    cdef int64_t nfail = 0
     if hi <= lo:
-        return
+        return 0
     b.kind, b.ndim = kind, 1
     isz = b.itemsize = fillv.shape[0]
     b.nbytes = chunk_nbytes
@@ -349,16 +374,21 @@ def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_n
             b.src[k], b.srclen[k] = NULL, -1
     try:
         with nogil:
-            for k in range(lo, hi):
+            while True:
+                k = cz_next_chunk(<long long *>&counter[0])
+                if k >= hi:
+                    break
                 rc = _fetch(&b, k - lo, &data, &size)
                 if rc == 1:
                     status[k] = 1
+                    nfail += 1
                     continue
                 if rc == 2:
                     s = b.fill
                 else:
                     if _decode(&b, data, size, b.scratch):
                         status[k] = 1
+                        nfail += 1
                         continue
                     s = b.scratch
                 for i in range(bounds[k], bounds[k + 1]):
@@ -368,3 +398,4 @@ def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_n
         if b.dctx != NULL:
             blosc2_free_ctx(b.dctx)
         free(b.fbuf); free(b.scratch); free(b.src); free(b.srclen)
+    return nfail
