@@ -201,6 +201,23 @@ def is_fill(chunk: np.ndarray, fill: Any) -> bool:
     return bool(np.all(chunk == np.array(fill, dtype=chunk.dtype)))
 
 
+def _slice_tables(ps: list) -> tuple[np.ndarray, np.ndarray, list[int], list[bool]]:
+    """Index tables of one dimension's projections when all are slice -> slice:
+    concatenated in-chunk and output indices, per-projection lengths and run flags."""
+    starts = np.fromiter((p.chunk_sel.start for p in ps), np.int64, len(ps))
+    steps = np.fromiter((p.chunk_sel.step or 1 for p in ps), np.int64, len(ps))
+    ostarts = np.fromiter((p.out_sel.start for p in ps), np.int64, len(ps))
+    ostops = np.fromiter((p.out_sel.stop for p in ps), np.int64, len(ps))
+    n = ostops - ostarts
+    total = int(n.sum())
+    first = np.zeros(len(ps), np.int64)
+    np.cumsum(n[:-1], out=first[1:])
+    pos = np.arange(total, dtype=np.int64) - np.repeat(first, n)  # position within projection
+    src = np.repeat(starts, n) + pos * np.repeat(steps, n)
+    dst = np.repeat(ostarts, n) + pos
+    return src, dst, n.tolist(), (steps == 1).tolist()
+
+
 # ----------------------------------------------------------------------------- batched I/O
 class Pipeline:
     """Chunk reads and writes of one array on its store."""
@@ -339,6 +356,14 @@ class Pipeline:
             dropped = bool(ps) and ps[0].out_sel is None
             out_strides.append(0 if dropped else out.strides[axis])
             axis += 0 if dropped else 1
+            if len(ps) > 4 and all(type(p.chunk_sel) is slice and type(p.out_sel) is slice for p in ps):
+                # many slice projections (a long axis of small chunks): one vectorised pass
+                src, dst, n, run = _slice_tables(ps)
+                srcs.append(src)
+                dsts.append(dst)
+                lens.extend(n)
+                runs.extend(run)
+                continue
             for p in ps:
                 cs, os_ = p.chunk_sel, p.out_sel
                 if type(cs) is slice:

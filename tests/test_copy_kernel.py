@@ -180,3 +180,28 @@ def test_many_chunks_on_the_pool():
     np.testing.assert_array_equal(z[7:293:3, 5:290], a[7:293:3, 5:290])
     pts = (np.arange(0, 300, 7), np.arange(299, -1, -7)[:43])
     np.testing.assert_array_equal(z.vindex[pts], a[pts])
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 5, 7])
+@pytest.mark.parametrize("chunk", [1, 2, 3, 8])
+def test_long_axis_many_chunks(step, chunk):
+    # > 16 chunks along an axis: vectorised slice projections and index tables
+    a = np.arange(203 * 3, dtype="i4").reshape(203, 3)
+    z = cz.array(a, chunks=(chunk, 2), zarr_format=2)
+    for sel in [np.s_[::step], np.s_[1::step, 1:], np.s_[5:190:step, 2], np.s_[200:0:step]]:
+        np.testing.assert_array_equal(z[sel], a[sel])
+
+
+def test_slice_projections_cover_selection():
+    from chunkzip.indexing import _SliceDim
+
+    rng = np.random.default_rng(3)
+    for _ in range(500):
+        n, c, st = int(rng.integers(1, 300)), int(rng.integers(1, 12)), int(rng.integers(1, 9))
+        s = slice(int(rng.integers(0, n + 1)), int(rng.integers(0, n + 1)), st)
+        got = np.zeros(len(range(*s.indices(n))), dtype=np.int64) - 1
+        for p in _SliceDim(s, n, c, 0).projections():
+            cs = np.arange(c)[p.chunk_sel]
+            got[p.out_sel] = p.chunk * c + cs
+            assert p.complete == (len(cs) == min(c, n - p.chunk * c))
+        np.testing.assert_array_equal(got, np.arange(n)[s])

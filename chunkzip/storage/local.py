@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -47,8 +48,8 @@ class LocalStore(Store):
         root = self.root + os.sep
         if os.sep != "/":
             return [os.fsencode(root + k.replace("/", os.sep)) for k in keys]
-        enc = os.fsencode
-        return [enc(root + k) for k in keys]
+        enc, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
+        return [(root + k).encode(enc, errors) for k in keys]
 
     def get(self, key: str) -> bytes | None:
         try:
