@@ -386,9 +386,9 @@ class Indexer:
         return None
 
     def point_groups(self) -> tuple | None:
-        """For point selections: ``(order, local, bounds, chunk_coords)`` -- points
-        grouped by chunk in iteration order (see :class:`CoordinateIndexer`).  None
-        for other indexers."""
+        """For point selections: ``(order, local, lin, bounds, chunk_coords)`` --
+        points grouped by chunk in iteration order, ``lin`` their C-order offsets in
+        the chunk (see :class:`CoordinateIndexer`).  None for other indexers."""
         return None
 
     def prepare_value(self, value: Any) -> np.ndarray:
@@ -619,8 +619,8 @@ class CoordinateIndexer(Indexer):
     def point_groups(self) -> tuple | None:
         if self.npoints == 0 or len(self.array_shape) == 0:
             return None
-        order, local, _lin, bounds, chunk_coords, _run = self._groups()
-        return order, local, bounds, chunk_coords
+        order, local, lin, bounds, chunk_coords, _run = self._groups()
+        return order, local, lin, bounds, chunk_coords
 
     def _groups(self) -> tuple:
         """Points grouped by chunk (computed once): order, in-chunk coords, bounds..."""

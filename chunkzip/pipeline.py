@@ -423,10 +423,10 @@ class Pipeline:
         from ._ext import _copy
 
         meta, codec = self.meta, self.codec
-        order, local, bounds, chunk_coords = groups
+        order, local, lin, bounds, chunk_coords = groups
         nchunks = len(chunk_coords)
         if codec.order == "C" or len(meta.chunks) < 2:
-            flat = np.ravel_multi_index(local, meta.chunks)
+            flat = lin
         else:
             flat = np.ravel_multi_index(local, meta.chunks, order="F")
         flat = flat.astype(np.int64, copy=False)

@@ -110,18 +110,27 @@ cdef int _fetch(Batch *b, int64_t k, const uint8_t **data, int64_t *size) noexce
     fd = c_open(<const char *>b.src[k], O_RDONLY)
     if fd < 0:
         return 2 if (errno == ENOENT or errno == ENOTDIR) else 1
-    if fstat(fd, &st) != 0:
-        c_close(fd)
-        return 1
-    n = st.st_size
-    if n + 1 > b.fcap:
-        nb = <uint8_t *>realloc(b.fbuf, <size_t>(n + 1))
-        if nb == NULL:
+    if b.fcap == 0:  # room for any valid frame of this chunk size, so no fstat per file
+        b.fcap = b.nbytes + 256
+        b.fbuf = <uint8_t *>malloc(<size_t>b.fcap)
+        if b.fbuf == NULL:
+            b.fcap = 0
             c_close(fd)
             return 1
-        b.fbuf, b.fcap = nb, n + 1
     got = 0
-    while True:  # read until EOF (the file may have changed size since fstat)
+    while True:  # read until EOF
+        if got == b.fcap:  # bigger than expected (a corrupt chunk?): grow
+            if fstat(fd, &st) != 0:
+                c_close(fd)
+                return 1
+            n = st.st_size + 1
+            if n <= b.fcap:
+                n = b.fcap * 2
+            nb = <uint8_t *>realloc(b.fbuf, <size_t>n)
+            if nb == NULL:
+                c_close(fd)
+                return 1
+            b.fbuf, b.fcap = nb, n
         r = c_read(fd, b.fbuf + got, <size_t>(b.fcap - got))
         if r < 0:
             c_close(fd)
@@ -129,9 +138,6 @@ cdef int _fetch(Batch *b, int64_t k, const uint8_t **data, int64_t *size) noexce
         if r == 0:
             break
         got += r
-        if got == b.fcap:
-            c_close(fd)
-            return 1  # grew behind our back: let the generic path read it
     c_close(fd)
     data[0] = b.fbuf
     size[0] = got
