@@ -191,6 +191,18 @@ def _stable_argsort(keys: np.ndarray, bound: int) -> np.ndarray:
     return np.argsort(keys, kind="stable")
 
 
+def _group_points_c(coords: list[np.ndarray], chunks: tuple, grid: tuple) -> tuple | None:
+    """Points grouped by chunk in one compiled pass (counting sort), or None (no
+    extension, unusual index dtype, or a grid too large for a counting sort)."""
+    try:
+        from ._ext import _copy
+    except ImportError:  # pragma: no cover - extensions not built
+        return None
+    if not coords or any(x.dtype != np.int64 or not x.flags.c_contiguous for x in coords):
+        return None
+    return _copy.group_points(list(coords), tuple(chunks), tuple(grid))
+
+
 def _no_break(breaks: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """Per segment ``[bounds[i], bounds[i+1])``: True if no pair ``(p, p+1)`` inside it
     is listed in the sorted array ``breaks`` (positions ``p`` of broken pairs)."""
@@ -628,6 +640,13 @@ class CoordinateIndexer(Indexer):
             return self._cache
         shape, chunks, m = self.array_shape, self.chunks, self.npoints
         grid = tuple(-(-n // c) for n, c in zip(shape, chunks))
+        fast = _group_points_c(self.coords, chunks, grid)
+        if fast is not None:
+            order, local, lin, bounds_a, ids, run_a = fast
+            chunk_coords = np.stack(np.unravel_index(ids, grid), axis=1).tolist()
+            self._cache = (order, local, lin, bounds_a.tolist(), chunk_coords,
+                           run_a.astype(bool).tolist())
+            return self._cache
         cidx, local = [], []
         for x, c, n in zip(self.coords, chunks, shape):
             if c >= n:  # a single chunk along this axis

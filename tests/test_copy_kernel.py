@@ -219,3 +219,28 @@ def test_oversized_chunk_file(tmp_path):
     store.set("0.0", b"\1" * 100_000)
     with pytest.raises(pipeline.ChunkDecodeError):
         z[:4, :4]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_group_points_matches_numpy(seed, monkeypatch):
+    from chunkzip import indexing
+
+    rng = np.random.default_rng(seed)
+    ndim = int(rng.integers(1, 4))
+    shape = tuple(int(rng.integers(1, 40)) for _ in range(ndim))
+    chunks = tuple(int(rng.integers(1, 12)) for _ in range(ndim))
+    m = int(rng.integers(1, 300))
+    pts = tuple(rng.integers(0, n, m) for n in shape)
+    if seed % 3 == 0:  # already grouped by chunk: the order stays None
+        pts = tuple(np.sort(p) for p in pts) if ndim == 1 else pts
+    fast = indexing.CoordinateIndexer(pts, shape, chunks)._groups()
+    monkeypatch.setattr(indexing, "_group_points_c", lambda *a: None)
+    slow = indexing.CoordinateIndexer(pts, shape, chunks)._groups()
+    for f, s in zip(fast, slow):
+        if isinstance(f, list) and f and isinstance(f[0], np.ndarray):
+            for a, b in zip(f, s):
+                np.testing.assert_array_equal(a, b)
+        elif f is None or s is None:
+            assert f is None and s is None
+        else:
+            np.testing.assert_array_equal(np.asarray(f), np.asarray(s))

@@ -405,3 +405,134 @@ def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_n
             blosc2_free_ctx(b.dctx)
         free(b.fbuf); free(b.scratch); free(b.src); free(b.srclen)
     return nfail
+
+
+cdef inline int64_t _qdiv(int64_t x, int64_t c, double inv) noexcept nogil:
+    """x // c for 0 <= x < 2**52 without a hardware division."""
+    cdef int64_t q = <int64_t>(<double>x * inv)
+    if q * c > x:
+        q -= 1
+    elif (q + 1) * c <= x:
+        q += 1
+    return q
+
+
+def group_points(list coords, tuple chunks, tuple grid):
+    """Group points by chunk (a stable counting sort by chunk id).
+
+    ``coords``: one contiguous int64 array per dimension (in bounds).  Returns
+    ``(order, local, lin, bounds, ids, run)``: ``order`` the stable permutation that
+    sorts the points by chunk (None when they already are), ``local`` the in-chunk
+    coordinates per dimension and ``lin`` their C-order offsets (both in sorted
+    order), ``bounds`` the start of each chunk's run of points (plus ``m``), ``ids``
+    the chunks' linear grid ids and ``run[j]`` whether chunk j's ``lin`` strictly
+    increases.  Returns None when the grid is too large for a counting sort.
+    """
+    cdef int ndim = len(coords), d
+    cdef Py_ssize_t m = len(coords[0]) if ndim else 0
+    cdef int64_t cs[MAXDIM]
+    cdef int64_t gs[MAXDIM]
+    cdef double inv[MAXDIM]
+    cdef const int64_t *cp[MAXDIM]
+    cdef int64_t *lp[MAXDIM]
+    cdef int64_t G = 1, i, g, x, q, idv, lv, prev, nch, p, acc
+    cdef bint sorted_ = True
+    cdef const int64_t[::1] cv
+    cdef int64_t[::1] lv_
+    if ndim == 0 or ndim > MAXDIM or m == 0:
+        return None
+    for d in range(ndim):
+        if chunks[d] < 1 or chunks[d] * grid[d] >= 2 ** 52:
+            return None  # (the float quotient is exact only well inside 2**53)
+        cs[d] = chunks[d]
+        gs[d] = grid[d]
+        G *= gs[d]
+        inv[d] = 1.0 / <double>cs[d]
+    keep = []
+    for d in range(ndim):
+        cv = coords[d]
+        if cv.shape[0] != m:
+            raise ValueError("coordinate arrays differ in length")
+        keep.append(cv)
+        cp[d] = &cv[0]
+    ids_a = np.empty(m, np.int64)
+    cdef int64_t[::1] ids = ids_a
+    with nogil:  # chunk ids; already grouped?
+        prev = -1
+        for i in range(m):
+            idv = 0
+            for d in range(ndim):
+                idv = idv * gs[d] + _qdiv(cp[d][i], cs[d], inv[d])
+            ids[i] = idv
+            if idv < prev:
+                sorted_ = False
+            prev = idv
+    if not sorted_ and G > 4 * <int64_t>m + 65536:
+        return None
+    lin_a = np.empty(m, np.int64)
+    local = [np.empty(m, np.int64) for _ in range(ndim)]
+    for d in range(ndim):
+        lv_ = local[d]
+        lp[d] = &lv_[0]
+    cdef int64_t[::1] lin = lin_a
+    order_a = None
+    cdef int64_t[::1] order
+    cdef int64_t[::1] cnt
+    if sorted_:
+        with nogil:
+            for i in range(m):
+                lv = 0
+                for d in range(ndim):
+                    x = cp[d][i]
+                    x = x - _qdiv(x, cs[d], inv[d]) * cs[d]
+                    lp[d][i] = x
+                    lv = lv * cs[d] + x
+                lin[i] = lv
+    else:
+        order_a = np.empty(m, np.int64)
+        order = order_a
+        cnt_a = np.zeros(G + 1, np.int64)
+        cnt = cnt_a
+        with nogil:
+            for i in range(m):
+                cnt[ids[i] + 1] += 1
+            acc = 0
+            for g in range(G + 1):
+                acc += cnt[g]
+                cnt[g] = acc
+            for i in range(m):
+                p = cnt[ids[i]]
+                cnt[ids[i]] = p + 1
+                order[p] = i
+                lv = 0
+                for d in range(ndim):
+                    x = cp[d][i]
+                    x = x - _qdiv(x, cs[d], inv[d]) * cs[d]
+                    lp[d][p] = x
+                    lv = lv * cs[d] + x
+                lin[p] = lv
+            # ids in sorted order (reusing the array): cnt[g] is now the end of chunk g
+            p = 0
+            for g in range(G):
+                while p < cnt[g]:
+                    ids[p] = g
+                    p += 1
+    bounds_a = np.empty(m + 1, np.int64)
+    run_a = np.empty(m, np.uint8)
+    cdef int64_t[::1] bnd = bounds_a
+    cdef uint8_t[::1] run = run_a
+    with nogil:
+        nch = 0
+        bnd[0] = 0
+        run[0] = 1
+        for i in range(1, m):
+            if ids[i] != ids[i - 1]:
+                nch += 1
+                bnd[nch] = i
+                run[nch] = 1
+            elif lin[i] <= lin[i - 1]:
+                run[nch] = 0
+        nch += 1
+        bnd[nch] = m
+    bounds_a = bounds_a[:nch + 1]
+    return order_a, local, lin_a, bounds_a, ids_a[bounds_a[:-1]], run_a[:nch]
