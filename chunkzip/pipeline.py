@@ -325,6 +325,16 @@ class Pipeline:
             raise errors[0]
         return nfail
 
+    @staticmethod
+    def _blosc_threads(kind: int, nchunks: int) -> int:
+        """Blosc threads for the kernel: a single chunk may use several (the
+        ``blosc.use_threads`` / ``set_nthreads`` knobs); batches use the chunk pool."""
+        if kind != 1 or nchunks != 1:
+            return 1
+        from .codecs.blosc import _threads_for_call
+
+        return _threads_for_call()
+
     def _fallback(self, nfail: int, status: np.ndarray, indexer: Any, out: np.ndarray) -> None:
         if nfail:
             projs = list(indexer)
@@ -413,9 +423,11 @@ class Pipeline:
         status = np.zeros(nchunks, dtype=np.uint8)
         counter = np.zeros(1, dtype=np.int64)
 
+        nthreads = self._blosc_threads(kind, nchunks)
+
         def fn() -> int:
             return _copy.read_product(sources, from_files, kind, out, cshape, cstr, out_strides, fill,
-                                      combo, off, src_idx, dst_idx, run_arr, status, counter)
+                                      combo, off, src_idx, dst_idx, run_arr, status, counter, nthreads)
 
         self._fallback(self._run_kernel(fn, nchunks), status, indexer, out)
 
@@ -440,9 +452,11 @@ class Pipeline:
         status = np.zeros(nchunks, dtype=np.uint8)
         counter = np.zeros(1, dtype=np.int64)
 
+        nthreads = self._blosc_threads(kind, nchunks)
+
         def fn() -> int:
             return _copy.read_points(sources, from_files, kind, out, codec.nbytes, fill, bnd, flat,
-                                     dpos, status, counter)
+                                     dpos, status, counter, nthreads)
 
         self._fallback(self._run_kernel(fn, nchunks), status, indexer, out)
 

@@ -244,3 +244,18 @@ def test_group_points_matches_numpy(seed, monkeypatch):
             assert f is None and s is None
         else:
             np.testing.assert_array_equal(np.asarray(f), np.asarray(s))
+
+
+@pytest.mark.parametrize("use_threads", [True, False])
+@pytest.mark.parametrize("local", [False, True])
+def test_one_big_chunk(use_threads, local, tmp_path, monkeypatch):
+    # one multi-block chunk (Blosc threads allowed) bigger than the small-file buffer
+    from chunkzip.codecs import blosc
+
+    monkeypatch.setattr(blosc, "use_threads", use_threads)
+    a = (np.arange(700_000, dtype="i4") * 7 % 1000).reshape(700, 1000)
+    store = LocalStore(str(tmp_path / "b")) if local else MemoryStore()
+    z = cz.array(a, chunks=a.shape, store=store, zarr_format=2, compressor=Blosc("lz4", 5, 1, blocksize=65536))
+    np.testing.assert_array_equal(z[...], a)
+    np.testing.assert_array_equal(z[3:600:7, 999], a[3:600:7, 999])
+    np.testing.assert_array_equal(z.vindex[[0, 699, 5], [0, 999, 7]], a[[0, 699, 5], [0, 999, 7]])

@@ -86,6 +86,7 @@ cdef struct Batch:
     int64_t fcap
     uint8_t *scratch
     blosc2_context *dctx
+    int nthreads          # Blosc threads allowed for a frame of several blocks
 
 
 cdef inline uint32_t _le32(const uint8_t *p) noexcept nogil:
@@ -110,8 +111,16 @@ cdef int _fetch(Batch *b, int64_t k, const uint8_t **data, int64_t *size) noexce
     fd = c_open(<const char *>b.src[k], O_RDONLY)
     if fd < 0:
         return 2 if (errno == ENOENT or errno == ENOTDIR) else 1
-    if b.fcap == 0:  # room for any valid frame of this chunk size, so no fstat per file
+    if b.fcap == 0:
+        # small chunks: room for any valid frame of the chunk's size, so no fstat per
+        # file; big ones: the file's size (compressed frames are often much smaller,
+        # and a buffer above malloc's mmap threshold costs a page fault per page)
         b.fcap = b.nbytes + 256
+        if b.fcap > (1 << 20):
+            if fstat(fd, &st) != 0:
+                c_close(fd)
+                return 1
+            b.fcap = st.st_size + 1
         b.fbuf = <uint8_t *>malloc(<size_t>b.fcap)
         if b.fbuf == NULL:
             b.fcap = 0
@@ -176,7 +185,11 @@ cdef int _decode(Batch *b, const uint8_t *p, int64_t n, uint8_t *dest) noexcept 
     if blosc1_cbuffer_validate(p, <size_t>cbytes, &vn) < 0 or <int64_t>vn != nbytes:
         return 1
     if b.dctx == NULL:
+        # several Blosc threads only pay off for big frames of several blocks (as in
+        # _blosc.decompress); batches of many chunks run with one thread per caller
         dp.nthreads = 1
+        if b.nthreads > 1 and nbytes >= 256 * 1024 and blocksize > 0 and nbytes > blocksize:
+            dp.nthreads = <int16_t>(b.nthreads if b.nthreads < 256 else 256)
         dp.schunk = NULL
         dp.postfilter = NULL
         dp.postparams = NULL
@@ -223,7 +236,7 @@ cdef void _copy_rec(int d, int ndim, const int64_t **sidx, const int64_t **didx,
 def read_product(list sources, bint from_files, int kind, out, chunk_shape, chunk_strides,
                  out_strides, fill, const int64_t[:, ::1] combo, const int64_t[::1] off,
                  const int64_t[::1] src_idx, const int64_t[::1] dst_idx,
-                 const uint8_t[::1] run, uint8_t[::1] status, int64_t[::1] counter):
+                 const uint8_t[::1] run, uint8_t[::1] status, int64_t[::1] counter, int nthreads=1):
     """Read the chunks of a product selection into ``out`` (C-contiguous).
 
     Several threads may run this on the same arguments at once: each takes the next
@@ -272,7 +285,7 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
     b.fill = &fillv[0]
     b.out = &outv[0] if outv.shape[0] else NULL
     b.from_files = from_files
-    b.fbuf, b.fcap, b.dctx = NULL, 0, NULL
+    b.fbuf, b.fcap, b.dctx, b.nthreads = NULL, 0, NULL, nthreads
     b.scratch = <uint8_t *>malloc(<size_t>(b.nbytes if b.nbytes else 1))
     b.src = <const uint8_t **>malloc(sizeof(uint8_t *) * (hi - lo))
     b.srclen = <int64_t *>malloc(sizeof(int64_t) * (hi - lo))
@@ -339,7 +352,7 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
 
 def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_nbytes, fill,
                 const int64_t[::1] bounds, const int64_t[::1] flat, const int64_t[::1] dpos,
-                uint8_t[::1] status, int64_t[::1] counter):
+                uint8_t[::1] status, int64_t[::1] counter, int nthreads=1):
     """Read the chunks of a point selection into the 1-D contiguous ``out`` (chunks
     shared between concurrent calls through ``counter`` as in :func:`read_product`).
 
@@ -363,7 +376,7 @@ def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_n
     b.fill = &fillv[0]
     b.out = &outv[0] if outv.shape[0] else NULL
     b.from_files = from_files
-    b.fbuf, b.fcap, b.dctx = NULL, 0, NULL
+    b.fbuf, b.fcap, b.dctx, b.nthreads = NULL, 0, NULL, nthreads
     b.scratch = <uint8_t *>malloc(<size_t>(b.nbytes if b.nbytes else 1))
     b.src = <const uint8_t **>malloc(sizeof(uint8_t *) * (hi - lo))
     b.srclen = <int64_t *>malloc(sizeof(int64_t) * (hi - lo))
