@@ -69,28 +69,7 @@ cdef enum:
     MIN_THREADED_NBYTES = 256 * 1024
 
 
-def _as_u8(obj, bint writable=False):
-    """Flat uint8 view (no copy) of a contiguous buffer; ValueError if not contiguous."""
-    if isinstance(obj, np.ndarray):
-        arr = obj
-        if arr.dtype.hasobject:
-            raise TypeError("object arrays cannot be Blosc-compressed")
-        if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
-            raise ValueError("buffer must be contiguous")
-        if writable and not arr.flags.writeable:
-            raise ValueError("output buffer is read-only")
-        return arr.reshape(-1, order="A").view(np.uint8)
-    mv = memoryview(obj)
-    if not mv.contiguous:
-        raise ValueError("buffer must be contiguous")
-    if writable and mv.readonly:
-        raise ValueError("output buffer is read-only")
-    if mv.format != "B" or mv.ndim != 1:
-        if not mv.c_contiguous:
-            return np.asarray(mv).reshape(-1, order="A").view(np.uint8)
-        mv = mv.cast("B")
-    return np.frombuffer(mv, dtype=np.uint8) if mv.readonly else np.asarray(mv)
-
+from chunkzip._ext.buffers import as_u8 as _as_u8
 
 cdef inline int32_t _le32(const uint8_t *p) noexcept nogil:
     return <int32_t>(<uint32_t>p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) |

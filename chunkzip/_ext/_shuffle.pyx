@@ -31,29 +31,7 @@ ctypedef void (*kernel_t)(const uint8_t *src, uint8_t *dest, size_t nbytes,
                           size_t typesize) noexcept nogil
 
 
-def _as_u8(obj, bint writable=False):
-    """Flat uint8 view (no copy) of a contiguous buffer; ValueError if not contiguous."""
-    if isinstance(obj, np.ndarray):
-        arr = obj
-        if arr.dtype.hasobject:
-            raise TypeError("object arrays have no byte buffer to shuffle")
-        if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
-            raise ValueError("buffer must be contiguous")
-        if writable and not arr.flags.writeable:
-            raise ValueError("output buffer is read-only")
-        return arr.reshape(-1, order="A").view(np.uint8)
-    mv = memoryview(obj)
-    if not mv.contiguous:
-        raise ValueError("buffer must be contiguous")
-    if writable and mv.readonly:
-        raise ValueError("output buffer is read-only")
-    if mv.format != "B" or mv.ndim != 1:
-        if not mv.c_contiguous:
-            # F-contiguous multi-dimensional memoryviews: go through NumPy
-            return np.asarray(mv).reshape(-1, order="A").view(np.uint8)
-        mv = mv.cast("B")
-    return np.frombuffer(mv, dtype=np.uint8) if mv.readonly else np.asarray(mv)
-
+from chunkzip._ext.buffers import as_u8 as _as_u8
 
 cdef object _run(kernel_t kernel, object src, object typesize, object out):
     cdef Py_ssize_t ts = typesize
