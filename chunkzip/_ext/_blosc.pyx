@@ -31,25 +31,9 @@ cdef extern from "blosc1.h" nogil:
     size_t CZ_BLOSC1_MAX_BUFFERSIZE
     size_t CZ_BLOSC1_MAX_BLOCKSIZE
 
-cdef extern from "blosc2.h" nogil:
-    ctypedef struct blosc2_context:
-        pass
-    ctypedef struct blosc2_dparams:
-        int16_t nthreads
-        void *schunk
-        void *postfilter
-        void *postparams
-        int32_t typesize
-    blosc2_context *blosc2_create_dctx(blosc2_dparams dparams)
-    void blosc2_free_ctx(blosc2_context *context)
-    int blosc2_decompress_ctx(blosc2_context *context, const void *src, int32_t srcsize,
-                              void *dest, int32_t destsize)
-    int blosc2_getitem_ctx(blosc2_context *context, const void *src, int32_t srcsize,
-                           int start, int nitems, void *dest, int32_t destsize)
-    int blosc2_getitem_bytes_ctx(blosc2_context *context, const void *src, int32_t srcsize,
-                                 int32_t start, int32_t nbytes, void *dest, int32_t destsize)
-    int blosc1_cbuffer_validate(const void *cbuffer, size_t cbytes, size_t *nbytes)
-    void blosc2_init()
+from chunkzip._ext.blosc2_api cimport (
+    blosc2_context, blosc2_dparams, blosc2_create_dctx, blosc2_free_ctx, blosc2_decompress_ctx, blosc2_getitem_ctx, blosc2_getitem_bytes_ctx, blosc1_cbuffer_validate, blosc2_init,
+)
 
 # Make sure libblosc2's registries (codecs, filters, I/O) exist before the first call.
 # blosc2_init() is idempotent and starts no threads.

@@ -31,21 +31,9 @@ from posix.unistd cimport close as c_close, read as c_read
 
 import numpy as np
 
-cdef extern from "blosc2.h" nogil:
-    ctypedef struct blosc2_context:
-        pass
-    ctypedef struct blosc2_dparams:
-        int16_t nthreads
-        void *schunk
-        void *postfilter
-        void *postparams
-        int32_t typesize
-    blosc2_context *blosc2_create_dctx(blosc2_dparams dparams)
-    void blosc2_free_ctx(blosc2_context *context)
-    int blosc2_decompress_ctx(blosc2_context *context, const void *src, int32_t srcsize,
-                              void *dest, int32_t destsize)
-    int blosc1_cbuffer_validate(const void *cbuffer, size_t cbytes, size_t *nbytes)
-    void blosc2_init()
+from chunkzip._ext.blosc2_api cimport (
+    blosc2_context, blosc2_dparams, blosc2_create_dctx, blosc2_free_ctx, blosc2_decompress_ctx, blosc1_cbuffer_validate, blosc2_init,
+)
 
 blosc2_init()
 
@@ -233,6 +221,33 @@ cdef void _copy_rec(int d, int ndim, const int64_t **sidx, const int64_t **didx,
                   s + si[i] * ss, t + di[i] * ds)
 
 
+cdef int _batch_setup(Batch *b, const uint8_t[::1] fillv, uint8_t[::1] outv, bint from_files,
+                      int nthreads, list sources, Py_ssize_t lo, Py_ssize_t hi) except -1:
+    """Common set-up of a batch (``b.kind``, ``ndim``, ``itemsize`` and ``nbytes`` already
+    set): output and fill pointers, scratch chunk, and the borrowed source buffers, taken
+    under the GIL (``sources`` keeps them alive for the call)."""
+    cdef Py_ssize_t k
+    b.fill = &fillv[0]
+    b.out = &outv[0] if outv.shape[0] else NULL
+    b.from_files = from_files
+    b.fbuf, b.fcap, b.dctx, b.nthreads = NULL, 0, NULL, nthreads
+    b.scratch = <uint8_t *>malloc(<size_t>(b.nbytes if b.nbytes else 1))
+    b.src = <const uint8_t **>malloc(sizeof(uint8_t *) * (hi - lo))
+    b.srclen = <int64_t *>malloc(sizeof(int64_t) * (hi - lo))
+    if b.scratch == NULL or b.src == NULL or b.srclen == NULL:
+        free(b.scratch); free(b.src); free(b.srclen)
+        raise MemoryError()
+    for k in range(hi - lo):
+        x = sources[lo + k]
+        if x is None:
+            b.src[k], b.srclen[k] = NULL, 0
+        elif PyBytes_Check(x):
+            b.src[k], b.srclen[k] = <const uint8_t *>PyBytes_AS_STRING(x), PyBytes_GET_SIZE(x)
+        else:
+            b.src[k], b.srclen[k] = NULL, -1
+    return 0
+
+
 def read_product(list sources, bint from_files, int kind, out, chunk_shape, chunk_strides,
                  out_strides, fill, const int64_t[:, ::1] combo, const int64_t[::1] off,
                  const int64_t[::1] src_idx, const int64_t[::1] dst_idx,
@@ -282,24 +297,7 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
         dstr[d] = out_strides[d]
         zeros[d] = 0
         b.nbytes *= cshape[d]
-    b.fill = &fillv[0]
-    b.out = &outv[0] if outv.shape[0] else NULL
-    b.from_files = from_files
-    b.fbuf, b.fcap, b.dctx, b.nthreads = NULL, 0, NULL, nthreads
-    b.scratch = <uint8_t *>malloc(<size_t>(b.nbytes if b.nbytes else 1))
-    b.src = <const uint8_t **>malloc(sizeof(uint8_t *) * (hi - lo))
-    b.srclen = <int64_t *>malloc(sizeof(int64_t) * (hi - lo))
-    if b.scratch == NULL or b.src == NULL or b.srclen == NULL:
-        free(b.scratch); free(b.src); free(b.srclen)
-        raise MemoryError()
-    for k in range(hi - lo):  # under the GIL: borrow the buffers (sources keeps them alive)
-        x = sources[lo + k]
-        if x is None:
-            b.src[k], b.srclen[k] = NULL, 0
-        elif PyBytes_Check(x):
-            b.src[k], b.srclen[k] = <const uint8_t *>PyBytes_AS_STRING(x), PyBytes_GET_SIZE(x)
-        else:
-            b.src[k], b.srclen[k] = NULL, -1
+    _batch_setup(&b, fillv, outv, from_files, nthreads, sources, lo, hi)
     try:
         with nogil:
             while True:
@@ -373,24 +371,7 @@ def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_n
     b.kind, b.ndim = kind, 1
     isz = b.itemsize = fillv.shape[0]
     b.nbytes = chunk_nbytes
-    b.fill = &fillv[0]
-    b.out = &outv[0] if outv.shape[0] else NULL
-    b.from_files = from_files
-    b.fbuf, b.fcap, b.dctx, b.nthreads = NULL, 0, NULL, nthreads
-    b.scratch = <uint8_t *>malloc(<size_t>(b.nbytes if b.nbytes else 1))
-    b.src = <const uint8_t **>malloc(sizeof(uint8_t *) * (hi - lo))
-    b.srclen = <int64_t *>malloc(sizeof(int64_t) * (hi - lo))
-    if b.scratch == NULL or b.src == NULL or b.srclen == NULL:
-        free(b.scratch); free(b.src); free(b.srclen)
-        raise MemoryError()
-    for k in range(hi - lo):
-        x = sources[lo + k]
-        if x is None:
-            b.src[k], b.srclen[k] = NULL, 0
-        elif PyBytes_Check(x):
-            b.src[k], b.srclen[k] = <const uint8_t *>PyBytes_AS_STRING(x), PyBytes_GET_SIZE(x)
-        else:
-            b.src[k], b.srclen[k] = NULL, -1
+    _batch_setup(&b, fillv, outv, from_files, nthreads, sources, lo, hi)
     try:
         with nogil:
             while True:
