@@ -467,6 +467,31 @@ def _fix_out_sel(sel: tuple) -> tuple:
     return np.ix_(*[_slice_to_array(s) if isinstance(s, slice) else s for s in sel])
 
 
+def _per_axis_dims(selection: Any, shape: Sequence[int], chunks: Sequence[int], arrays: bool) -> tuple:
+    """One per-axis indexer for each item of a basic (``arrays=False``) or orthogonal
+    selection; returns ``(dims, shape, chunks, has_ellipsis)``."""
+    shape, chunks = _normalize_chunks(shape, chunks)
+    sel = _as_tuple(selection)
+    has_ellipsis = any(x is Ellipsis for x in sel)
+    sel = _expand_ellipsis(sel, len(shape))
+    dims = []
+    for axis, (s, n, c) in enumerate(zip(sel, shape, chunks)):
+        if _is_int(s):
+            dims.append(_IntDim(s, n, c, axis))
+        elif isinstance(s, slice):
+            dims.append(_SliceDim(s, n, c, axis))
+        elif arrays and isinstance(s, (list, tuple, np.ndarray)):
+            dims.append(_ArrayDim(s, n, c, axis))
+        elif arrays:
+            raise _bad_index(s)
+        else:
+            raise IndexError(
+                f"unsupported selection item for basic indexing on axis {axis}: {s!r}; "
+                "expected an integer, a slice or Ellipsis"
+            )
+    return dims, shape, chunks, has_ellipsis
+
+
 class BasicIndexer(_ProductIndexer):
     """Integers (negative ok), slices with positive step, Ellipsis; missing trailing axes are full.
 
@@ -479,22 +504,7 @@ class BasicIndexer(_ProductIndexer):
     """
 
     def __init__(self, selection: Any, shape: Sequence[int], chunks: Sequence[int]):
-        shape, chunks = _normalize_chunks(shape, chunks)
-        sel = _as_tuple(selection)
-        has_ellipsis = any(x is Ellipsis for x in sel)
-        sel = _expand_ellipsis(sel, len(shape))
-        dims = []
-        for axis, (s, n, c) in enumerate(zip(sel, shape, chunks)):
-            if _is_int(s):
-                dims.append(_IntDim(s, n, c, axis))
-            elif isinstance(s, slice):
-                dims.append(_SliceDim(s, n, c, axis))
-            else:
-                raise IndexError(
-                    f"unsupported selection item for basic indexing on axis {axis}: {s!r}; "
-                    "expected an integer, a slice or Ellipsis"
-                )
-        super().__init__(dims, shape, chunks, has_ellipsis)
+        super().__init__(*_per_axis_dims(selection, shape, chunks, arrays=False))
 
 
 class OrthogonalIndexer(_ProductIndexer):
@@ -504,21 +514,7 @@ class OrthogonalIndexer(_ProductIndexer):
     """
 
     def __init__(self, selection: Any, shape: Sequence[int], chunks: Sequence[int]):
-        shape, chunks = _normalize_chunks(shape, chunks)
-        sel = _as_tuple(selection)
-        has_ellipsis = any(x is Ellipsis for x in sel)
-        sel = _expand_ellipsis(sel, len(shape))
-        dims = []
-        for axis, (s, n, c) in enumerate(zip(sel, shape, chunks)):
-            if _is_int(s):
-                dims.append(_IntDim(s, n, c, axis))
-            elif isinstance(s, slice):
-                dims.append(_SliceDim(s, n, c, axis))
-            elif isinstance(s, (list, tuple, np.ndarray)):
-                dims.append(_ArrayDim(s, n, c, axis))
-            else:
-                raise _bad_index(s)
-        super().__init__(dims, shape, chunks, has_ellipsis)
+        super().__init__(*_per_axis_dims(selection, shape, chunks, arrays=True))
 
 
 class BlockIndexer(_ProductIndexer):
