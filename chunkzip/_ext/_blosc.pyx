@@ -32,7 +32,8 @@ cdef extern from "blosc1.h" nogil:
     size_t CZ_BLOSC1_MAX_BLOCKSIZE
 
 from chunkzip._ext.blosc2_api cimport (
-    blosc2_context, blosc2_dparams, blosc2_create_dctx, blosc2_free_ctx, blosc2_decompress_ctx, blosc2_getitem_ctx, blosc2_getitem_bytes_ctx, blosc1_cbuffer_validate, blosc2_init,
+    blosc1_cbuffer_validate, blosc2_context, blosc2_decompress_ctx, blosc2_free_ctx,
+    blosc2_getitem_bytes_ctx, blosc2_getitem_ctx, blosc2_init, new_dctx,
 )
 
 # Make sure libblosc2's registries (codecs, filters, I/O) exist before the first call.
@@ -266,7 +267,7 @@ cdef int _fix_tail(const uint8_t *src, frame_info *fi, int32_t tail, uint8_t *de
     cdef int32_t last = _last_block_size(fi)
     cdef int64_t bstart = _le32(src + 16 + 4 * (nblocks - 1))
     cdef int64_t csize
-    cdef blosc2_dparams dparams
+    cdef int nthr, tsz
     cdef blosc2_context *ctx
     cdef int rc
     if bstart < 16 + 4 * nblocks or bstart + 4 > fi.cbytes:
@@ -287,13 +288,10 @@ cdef int _fix_tail(const uint8_t *src, frame_info *fi, int32_t tail, uint8_t *de
     _put_le32(mp + 12, <int32_t>(20 + 4 + csize))
     _put_le32(mp + 16, 20)
     memcpy(mp + 20, src + bstart, <size_t>(4 + csize))
-    dparams.nthreads = 1
-    dparams.schunk = NULL
-    dparams.postfilter = NULL
-    dparams.postparams = NULL
-    dparams.typesize = 1
+    nthr = 1
+    tsz = 1
     with nogil:
-        ctx = blosc2_create_dctx(dparams)
+        ctx = new_dctx(nthr, tsz)
         if ctx == NULL:
             rc = -999
         else:
@@ -319,7 +317,7 @@ def decompress(src, out=None, int nthreads=1):
     cdef void *dp
     cdef int rc
     cdef blosc2_context *ctx
-    cdef blosc2_dparams dparams
+    cdef int nthr, tsz
     if n < 16:
         raise ValueError(f"not a Blosc frame: {n} bytes, a header needs 16")
     cdef frame_info fi = _check_frame(&s[0], n)
@@ -335,13 +333,10 @@ def decompress(src, out=None, int nthreads=1):
         dp = &d[0] if fi.nbytes else NULL
     if fi.nbytes == 0:
         return result
-    dparams.nthreads = <int16_t>_nthreads_for(nthreads, &fi)
-    dparams.schunk = NULL
-    dparams.postfilter = NULL
-    dparams.postparams = NULL
-    dparams.typesize = fi.typesize if fi.typesize else 1
+    nthr = _nthreads_for(nthreads, &fi)
+    tsz = fi.typesize if fi.typesize else 1
     with nogil:
-        ctx = blosc2_create_dctx(dparams)
+        ctx = new_dctx(nthr, tsz)
         if ctx == NULL:
             rc = -999
         else:
@@ -373,7 +368,7 @@ def getitem(src, Py_ssize_t start, Py_ssize_t nitems, out=None, typesize=None):
     cdef int64_t ts, want, bstart
     cdef bint by_bytes
     cdef blosc2_context *ctx
-    cdef blosc2_dparams dparams
+    cdef int nthr, tsz
     if n < 16:
         raise ValueError(f"not a Blosc frame: {n} bytes, a header needs 16")
     cdef frame_info fi = _check_frame(&s[0], n)
@@ -412,13 +407,10 @@ def getitem(src, Py_ssize_t start, Py_ssize_t nitems, out=None, typesize=None):
         dp = &d[0] if want else NULL
     if want == 0:
         return result
-    dparams.nthreads = 1
-    dparams.schunk = NULL
-    dparams.postfilter = NULL
-    dparams.postparams = NULL
-    dparams.typesize = fi.typesize if fi.typesize else 1
+    nthr = 1
+    tsz = fi.typesize if fi.typesize else 1
     with nogil:
-        ctx = blosc2_create_dctx(dparams)
+        ctx = new_dctx(nthr, tsz)
         if ctx == NULL:
             rc = -999
         elif by_bytes:

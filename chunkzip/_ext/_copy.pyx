@@ -32,7 +32,8 @@ from posix.unistd cimport close as c_close, read as c_read
 import numpy as np
 
 from chunkzip._ext.blosc2_api cimport (
-    blosc2_context, blosc2_dparams, blosc2_create_dctx, blosc2_free_ctx, blosc2_decompress_ctx, blosc1_cbuffer_validate, blosc2_init,
+    blosc1_cbuffer_validate, blosc2_context, blosc2_decompress_ctx, blosc2_free_ctx, blosc2_init,
+    new_dctx,
 )
 
 blosc2_init()
@@ -146,7 +147,7 @@ cdef int _decode(Batch *b, const uint8_t *p, int64_t n, uint8_t *dest) noexcept 
     cdef int version, flags, typesize
     cdef int64_t nbytes, blocksize, cbytes, last
     cdef size_t vn = 0
-    cdef blosc2_dparams dp
+    cdef int nthr
     if b.kind == KIND_RAW:
         if n != b.nbytes:
             return 1
@@ -175,14 +176,10 @@ cdef int _decode(Batch *b, const uint8_t *p, int64_t n, uint8_t *dest) noexcept 
     if b.dctx == NULL:
         # several Blosc threads only pay off for big frames of several blocks (as in
         # _blosc.decompress); batches of many chunks run with one thread per caller
-        dp.nthreads = 1
+        nthr = 1
         if b.nthreads > 1 and nbytes >= 256 * 1024 and blocksize > 0 and nbytes > blocksize:
-            dp.nthreads = <int16_t>(b.nthreads if b.nthreads < 256 else 256)
-        dp.schunk = NULL
-        dp.postfilter = NULL
-        dp.postparams = NULL
-        dp.typesize = typesize if typesize else 1
-        b.dctx = blosc2_create_dctx(dp)
+            nthr = b.nthreads
+        b.dctx = new_dctx(nthr, typesize)
         if b.dctx == NULL:
             return 1
     if blosc2_decompress_ctx(b.dctx, p, <int32_t>cbytes, dest, <int32_t>nbytes) != nbytes:

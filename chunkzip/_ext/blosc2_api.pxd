@@ -22,3 +22,14 @@ cdef extern from "blosc2.h" nogil:
                                  int32_t start, int32_t nbytes, void *dest, int32_t destsize)
     int blosc1_cbuffer_validate(const void *cbuffer, size_t cbytes, size_t *nbytes)
     void blosc2_init()
+
+
+cdef inline blosc2_context *new_dctx(int nthreads, int typesize) noexcept nogil:
+    """A fresh decompression context (no postfilter, no super-chunk); NULL on failure."""
+    cdef blosc2_dparams dp
+    dp.nthreads = <int16_t>(1 if nthreads < 1 else (nthreads if nthreads < 256 else 256))
+    dp.schunk = NULL
+    dp.postfilter = NULL
+    dp.postparams = NULL
+    dp.typesize = <int32_t>(typesize if typesize > 0 else 1)
+    return blosc2_create_dctx(dp)
