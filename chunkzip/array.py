@@ -8,7 +8,7 @@ import numpy as np
 
 from . import indexing
 from .attrs import Attributes
-from .chunks import all_chunk_coords, cdata_shape, chunk_region
+from .chunks import cdata_shape
 from .metadata import V2_ARRAY_KEY, V2_ATTRS_KEY, V3_KEY, ArrayMeta, json_dumps
 from .pipeline import Pipeline
 
@@ -418,20 +418,6 @@ class Array:
         region = tuple(slice(old, new_shape[axis]) if i == axis else slice(None) for i in range(self.ndim))
         self[region] = data
         return new_shape
-
-    # ------------------------------------------------------------------ misc
-    def _chunk_regions(self):
-        for coords in all_chunk_coords(self.shape, self.chunks):
-            yield chunk_region(tuple(int(c) for c in coords), self.shape, self.chunks)
-
-    def islice(self, start: int | None = None, end: int | None = None):
-        """Iterate over the first axis, decoding one chunk row at a time."""
-        n = len(self)
-        start, end, _ = slice(start, end).indices(n)
-        step = self.chunks[0]
-        for lo in range(start, end, step):
-            block = self[lo:min(lo + step, end)]
-            yield from block
 
 
 def _reopen(store: Any, path: str, read_only: bool, synchronizer: Any, write_empty_chunks: bool) -> Array:

@@ -569,7 +569,3 @@ def build(shape: Any, chunks: Any, dtype: Any, *, zarr_format: int, fill_value: 
     meta = finish(meta)
     meta.to_json()  # fail now, not at the first write, if the combination cannot be stored
     return meta
-
-
-def chunk_nbytes(meta: ArrayMeta) -> int:
-    return math.prod(meta.chunks) * meta.dtype.itemsize
