@@ -1,7 +1,11 @@
 """The store interface: a flat key → bytes mapping with batch calls."""
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
+
+#: A ranged read: ``(key, start, length)``. ``start`` < 0 counts from the end of the value
+#: (a suffix read, e.g. a shard index at the end); ``length`` None reads to the end.
+ByteRange = tuple[str, int, "int | None"]
 
 
 def validate_key(key: str) -> str:
@@ -56,6 +60,30 @@ class Store:
     def get_many(self, keys: Iterable[str]) -> list[bytes | None]:
         return [self.get(k) for k in keys]
 
+    def get_range(self, key: str, start: int, length: int | None = None) -> bytes | None:
+        """Return bytes ``[start, start + length)`` of ``key`` (None when absent).
+
+        ``start`` < 0 counts from the end of the value; ``length`` None reads to the end.
+        A range past the end of the value is cut short, as slicing does. Stores that can
+        read part of a value (files with ``pread``, HTTP ``Range``) override this.
+        """
+        v = self.get(key)
+        if v is None:
+            return None
+        return _slice_range(v, start, length)
+
+    def get_ranges(self, ranges: Sequence[ByteRange]) -> list[bytes | None]:
+        """Ranged reads in a batch (remote stores issue them concurrently)."""
+        return [self.get_range(k, s, n) for k, s, n in ranges]
+
+    def list_dir(self, prefix: str) -> list[str]:
+        """Names of the immediate children (keys or sub-prefixes) below ``prefix``
+        (``""`` for the root, otherwise a prefix ending in ``/``)."""
+        names = set()
+        for k in self.list_prefix(prefix):
+            names.add(k[len(prefix):].split("/", 1)[0])
+        return sorted(names)
+
     def set_many(self, items: Iterable[tuple[str, bytes]]) -> None:
         for k, v in items:
             self.set(k, v)
@@ -78,3 +106,11 @@ class Store:
     def _check_writable(self) -> None:
         if self.read_only:
             raise PermissionError(f"{type(self).__name__} is read-only")
+
+
+def _slice_range(value: bytes, start: int, length: int | None) -> bytes:
+    mv = memoryview(value)
+    n = len(mv)
+    lo = max(n + start, 0) if start < 0 else min(start, n)
+    hi = n if length is None else min(lo + max(length, 0), n)
+    return bytes(mv[lo:hi])
