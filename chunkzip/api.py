@@ -75,7 +75,16 @@ def _clear(store: Any, path: str) -> None:
 
 
 def _load(store: Any, path: str, *, read_only: bool, synchronizer: Any, write_empty_chunks: Any,
-          zarr_format: int | None = None) -> Array:
+          zarr_format: int | None = None, chunk_store: Any = None, cache_metadata: bool = True) -> Array:
+    meta = read_array_meta(store, path, zarr_format)
+    wec = config.get("write_empty_chunks") if write_empty_chunks is None else bool(write_empty_chunks)
+    chunk_st = normalize_store_like(chunk_store) if chunk_store is not None else None
+    return Array(store, path, meta, read_only=read_only or store.read_only, synchronizer=synchronizer,
+                 write_empty_chunks=wec, chunk_store=chunk_st, cache_metadata=cache_metadata)
+
+
+def read_array_meta(store: Any, path: str, zarr_format: int | None = None) -> Any:
+    """Read and validate the metadata of the array at ``path`` (v3 or v2 with attributes)."""
     p = _prefix(path)
     kind = _exists(store, path)
     if kind is None:
@@ -95,9 +104,7 @@ def _load(store: Any, path: str, *, read_only: bool, synchronizer: Any, write_em
             if not isinstance(attrs, dict):
                 raise MetadataError(f"{p + V2_ATTRS_KEY}: expected a JSON object")
             meta.attributes = attrs
-    wec = config.get("write_empty_chunks") if write_empty_chunks is None else bool(write_empty_chunks)
-    return Array(store, path, meta, read_only=read_only or store.read_only, synchronizer=synchronizer,
-                 write_empty_chunks=wec)
+    return meta
 
 
 # ----------------------------------------------------------------------------- creation
@@ -106,7 +113,8 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
            overwrite: bool = False, path: str | None = None, filters: Any = None, object_codec: Any = None,
            dimension_separator: str | None = None, write_empty_chunks: bool | None = None,
            zarr_format: int | None = None, attributes: dict | None = None, read_only: bool = False,
-           dimension_names: Any = None, compressors: Any = None, **kwargs: Any) -> Array:
+           dimension_names: Any = None, compressors: Any = None, chunk_store: Any = None,
+           cache_metadata: bool = True, **kwargs: Any) -> Array:
     """Create an array.
 
     Parameters
@@ -143,6 +151,11 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
     dimension_names : sequence of str, optional (v3 only)
     compressors : list of Codec, optional
         Several bytes→bytes codecs (v3), instead of ``compressor``.
+    chunk_store : path, MutableMapping or Store, optional
+        Where the chunks go; the metadata stays in ``store`` (default: chunks in ``store``).
+    cache_metadata : bool
+        False re-reads the metadata before every access, so that changes made through
+        another Array object or process (a resize) are seen.
 
     Returns
     -------
@@ -175,9 +188,13 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
     elif fill_value is _ZERO:
         fill_value = np.zeros((), dtype=dt)[()] if dt.kind != "O" else default_fill_value(dt, fmt)
     st = normalize_store_like(store)
+    chunk_st = normalize_store_like(chunk_store) if chunk_store is not None else None
     path = normalize_path(path)
-    if st.read_only:
-        raise PermissionError(f"cannot create an array in read-only store {st!r}")
+    if st.read_only or (chunk_st is not None and chunk_st.read_only):
+        bad = st if st.read_only else chunk_st
+        raise PermissionError(f"cannot create an array in read-only store {bad!r}")
+    if dimension_separator is None and fmt == 2:
+        dimension_separator = getattr(st, "dimension_separator", None)
     meta = build(shape, chunks, dt, zarr_format=fmt, fill_value=fill_value, order=order, filters=flts,
                  compressors=comps, object_codec=obj_codec, separator=dimension_separator,
                  attributes=attributes, dimension_names=dimension_names)
@@ -186,8 +203,11 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
             raise ContainsArrayError(f"an array or group already exists at path {path!r} in {st!r}; "
                                      "use overwrite=True or mode='w' to replace it")
         _clear(st, path)
+        if chunk_st is not None:
+            _clear(chunk_st, path)
     wec = config.get("write_empty_chunks") if write_empty_chunks is None else bool(write_empty_chunks)
-    z = Array(st, path, meta, read_only=False, synchronizer=synchronizer, write_empty_chunks=wec)
+    z = Array(st, path, meta, read_only=False, synchronizer=synchronizer, write_empty_chunks=wec,
+              chunk_store=chunk_st, cache_metadata=cache_metadata)
     z._write_metadata()
     if read_only:
         z._read_only = True
@@ -286,7 +306,8 @@ def empty_like(a: Any, **kwargs: Any) -> Array:
 # ----------------------------------------------------------------------------- opening
 def open_array(store: Any = None, mode: str = "a", shape: Any = None, *, path: str | None = None,
                zarr_format: int | None = None, synchronizer: Any = None,
-               write_empty_chunks: bool | None = None, **kwargs: Any) -> Array:
+               write_empty_chunks: bool | None = None, chunk_store: Any = None,
+               cache_metadata: bool = True, **kwargs: Any) -> Array:
     """Open an array, creating it when the mode allows.
 
     Modes: ``'r'`` read only (must exist), ``'r+'`` read/write (must exist), ``'a'``
@@ -299,14 +320,17 @@ def open_array(store: Any = None, mode: str = "a", shape: Any = None, *, path: s
     path = normalize_path(path)
     if mode in ("r", "r+"):
         return _load(st, path, read_only=(mode == "r"), synchronizer=synchronizer,
-                     write_empty_chunks=write_empty_chunks, zarr_format=zarr_format)
+                     write_empty_chunks=write_empty_chunks, zarr_format=zarr_format, chunk_store=chunk_store,
+                     cache_metadata=cache_metadata)
     if mode == "a" and _exists(st, path) is not None:
         return _load(st, path, read_only=False, synchronizer=synchronizer,
-                     write_empty_chunks=write_empty_chunks, zarr_format=zarr_format)
+                     write_empty_chunks=write_empty_chunks, zarr_format=zarr_format, chunk_store=chunk_store,
+                     cache_metadata=cache_metadata)
     if shape is None:
         raise ArrayNotFoundError(f"no array at path {path!r} in {st!r}, and no shape given to create one")
     return create(shape, store=st, path=path, overwrite=(mode == "w"), zarr_format=zarr_format,
-                  synchronizer=synchronizer, write_empty_chunks=write_empty_chunks, **kwargs)
+                  synchronizer=synchronizer, write_empty_chunks=write_empty_chunks, chunk_store=chunk_store,
+                  cache_metadata=cache_metadata, **kwargs)
 
 
 def open(store: Any = None, mode: str = "a", *, path: str | None = None, **kwargs: Any) -> Array:  # noqa: A001

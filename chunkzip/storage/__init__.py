@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from .base import Store, normalize_path, validate_key
-from .local import DirectoryStore, LocalStore
+from .cache import LRUStoreCache
+from .local import DirectoryStore, LocalStore, NestedDirectoryStore
 from .memory import MemoryStore
 
-__all__ = ["Store", "MemoryStore", "LocalStore", "DirectoryStore", "normalize_store_like", "default_compressor"]
+__all__ = ["Store", "MemoryStore", "LocalStore", "DirectoryStore", "NestedDirectoryStore", "LRUStoreCache",
+           "normalize_store_like", "default_compressor"]
 
 
 def normalize_store_like(store: Any, read_only: bool = False) -> Store:

@@ -120,11 +120,36 @@ class LocalStore(Store):
                 if key.startswith(prefix):
                     yield key
 
-    def getsize(self, key: str) -> int:
+    def getsize(self, key: str = "") -> int:
+        """Bytes of ``key``; for a directory (``""`` for the root), the total below it."""
+        path = self._path(key) if key else self.root
+        if os.path.isdir(path):
+            return self.size_prefix(key.rstrip("/") + "/" if key else "")
         try:
-            return os.path.getsize(self._path(key))
+            return os.path.getsize(path)
         except OSError:
             return 0
+
+    def size_prefix(self, prefix: str) -> int:
+        total = 0
+        for k in self.list_prefix(prefix):
+            try:
+                total += os.path.getsize(self._path(k))
+            except OSError:
+                pass
+        return total
+
+    def rmdir(self, path: str = "") -> None:
+        """Delete every key below ``path`` and the emptied directories."""
+        super().rmdir(path)
+        top = self._path(path.strip("/")) if path.strip("/") else self.root
+        for dirpath, _dirs, _files in sorted(os.walk(top), key=lambda t: -len(t[0])):
+            if dirpath != self.root:
+                try:
+                    os.rmdir(dirpath)
+                except OSError:
+                    pass
+        self._made.clear()
 
     def clear_prefix(self, prefix: str) -> None:
         """Delete every key under ``prefix`` (used by mode='w')."""
@@ -134,16 +159,27 @@ class LocalStore(Store):
 
     def __reduce__(self) -> tuple:
         # just the root (absolute) and the mode: small, and re-opens the files anywhere
-        return (LocalStore, (self.root, True) if self.read_only else (self.root,))
+        return (type(self), (self.root, True) if self.read_only else (self.root,))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, LocalStore) and other.root == self.root
+        return type(other) is type(self) and other.root == self.root
 
     def __hash__(self) -> int:
         return hash(self.root)
 
     def __repr__(self) -> str:
-        return f"LocalStore({self.root!r})"
+        return f"{type(self).__name__}({self.root!r})"
 
 
 DirectoryStore = LocalStore
+
+
+class NestedDirectoryStore(LocalStore):
+    """A :class:`LocalStore` whose Zarr v2 arrays use ``/`` between chunk indices, so
+    chunk ``(i, j)`` is the file ``i/j`` (zarr-python 2's ``NestedDirectoryStore``).
+
+    Arrays created in it without ``dimension_separator=`` get ``"/"``; v3 arrays use
+    ``/`` anyway.
+    """
+
+    dimension_separator = "/"
