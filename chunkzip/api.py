@@ -165,6 +165,11 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
         raise TypeError(f"create() got unexpected keyword argument(s) {sorted(kwargs)}")
     obj_codec = _object_codec_for(dtype, object_codec)
     dt = normalize_dtype(dtype)
+    if dt.subdtype is not None:
+        # a sub-array dtype adds trailing dimensions, as in zarr-python 2 and NumPy
+        from .chunks import normalize_shape
+
+        shape, dt = normalize_shape(shape) + dt.shape, dt.base
     fmt = zarr_format if zarr_format is not None else _default_format(obj_codec, dt)
     if compressors is not None:
         if compressor is not _DEFAULT:

@@ -438,7 +438,7 @@ class Array:
 
     def _merge_fields(self, indexer: Any, value: Any, fields: Any) -> np.ndarray:
         """Whole records for a write of some fields: the current records with those fields replaced."""
-        names = [fields] if isinstance(fields, str) else list(fields)
+        names = _field_names(fields)
         for name in names:
             if name not in (self.dtype.names or ()):
                 raise IndexError(f"no field {name!r} in dtype {self.dtype}")
@@ -696,8 +696,17 @@ class _Accessor:
         self._set(selection, value, fields=fields)
 
 
+def _field_names(fields: Any) -> list[str]:
+    """``fields`` (a name or a list of names) as a list; IndexError for anything else."""
+    if isinstance(fields, str):
+        return [fields]
+    if isinstance(fields, (list, tuple)) and all(isinstance(f, str) for f in fields):
+        return list(fields)
+    raise IndexError(f"fields must be a field name or a list of field names, got {fields!r}")
+
+
 def _select_fields(result: np.ndarray, fields: Any) -> np.ndarray:
-    names = [fields] if isinstance(fields, str) else list(fields)
+    names = _field_names(fields)
     for name in names:
         if result.dtype.names is None or name not in result.dtype.names:
             raise IndexError(f"no field {name!r} in dtype {result.dtype}")
