@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from . import codecs, config, storage
 from .api import (ArrayNotFoundError, ContainsArrayError, array, create, empty, empty_like, full, full_like,
-                  load, ones, ones_like, open, open_array, save, zeros, zeros_like)
+                  load, ones, ones_like, open, open_array, open_like, save, zeros, zeros_like)
 from .array import Array, ReadOnlyError
-from .copying import copy
+from .copying import CopyError, copy, copy_store
 from .metadata import MetadataError
 from .pipeline import ChunkDecodeError
 from .sync import ProcessSynchronizer, ThreadSynchronizer
@@ -18,3 +18,4 @@ __all__ = [
     "empty_like", "full", "full_like", "load", "ones", "ones_like", "open", "open_array", "save", "storage",
     "zeros", "zeros_like",
 ]
+__all__ += ["CopyError", "copy_store", "open_like"]

@@ -338,6 +338,16 @@ def open_array(store: Any = None, mode: str = "a", shape: Any = None, *, path: s
                   cache_metadata=cache_metadata, **kwargs)
 
 
+def open_like(a: Any, path: Any, **kwargs: Any) -> Array:
+    """Open (creating if needed) an array at ``path`` (a path, mapping or store) with the
+    shape, chunks, dtype, codecs and fill value of ``a``; keywords as :func:`open_array`."""
+    _like(a, kwargs)
+    if isinstance(a, Array):
+        kwargs.setdefault("fill_value", a.fill_value)
+    shape = kwargs.pop("shape", a.shape if isinstance(a, Array) else np.shape(a))
+    return open_array(path, shape=shape, **kwargs)
+
+
 def open(store: Any = None, mode: str = "a", *, path: str | None = None, **kwargs: Any) -> Array:  # noqa: A001
     """Open (or create) the array at ``store``/``path``; see :func:`open_array`."""
     return open_array(store, mode=mode, path=path, **kwargs)
