@@ -34,7 +34,6 @@ class Zstd(Codec):
     v3_name: ClassVar[str | None] = "zstd"
     kind: ClassVar[str] = "bytes"
     _config_keys: ClassVar[tuple[str, ...]] = ("level", "checksum")
-    max_buffer_size: ClassVar[int] = 2**31 - 1
 
     def __init__(self, level: int = 0, checksum: bool = False) -> None:
         if isinstance(level, bool) or not isinstance(level, int):
