@@ -401,32 +401,28 @@ class Array:
     def get_orthogonal_selection(self, selection: Any, out: Any = None, fields: Any = None) -> Any:
         """Read an orthogonal selection (each dimension indexed independently).
 
-        ``out``, a writable array of the selection's shape and the array's dtype,
-        receives the data (decoded straight into it where the layout allows).
+        ``out``: as in :meth:`get_basic_selection`.
         """
         return self._read(indexing.OrthogonalIndexer(selection, self.shape, self.chunks), fields, out)
 
     def get_coordinate_selection(self, selection: Any, out: Any = None, fields: Any = None) -> Any:
         """Read points given by one integer array per dimension (broadcast together).
 
-        ``out``, a writable array of the selection's shape and the array's dtype,
-        receives the data (decoded straight into it where the layout allows).
+        ``out``: as in :meth:`get_basic_selection`.
         """
         return self._read(indexing.CoordinateIndexer(selection, self.shape, self.chunks), fields, out)
 
     def get_mask_selection(self, selection: Any, out: Any = None, fields: Any = None) -> Any:
         """Read the points where a Boolean mask of the array's shape is True.
 
-        ``out``, a writable array of the selection's shape and the array's dtype,
-        receives the data (decoded straight into it where the layout allows).
+        ``out``: as in :meth:`get_basic_selection`.
         """
         return self._read(indexing.MaskIndexer(selection, self.shape, self.chunks), fields, out)
 
     def get_block_selection(self, selection: Any, out: Any = None, fields: Any = None) -> Any:
         """Read whole chunks given by chunk-grid indices.
 
-        ``out``, a writable array of the selection's shape and the array's dtype,
-        receives the data (decoded straight into it where the layout allows).
+        ``out``: as in :meth:`get_basic_selection`.
         """
         return self._read(indexing.BlockIndexer(selection, self.shape, self.chunks), fields, out)
 
