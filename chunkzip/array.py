@@ -373,10 +373,15 @@ class Array:
             raise TypeError(f"out must be a NumPy array, got {type(out).__name__}")
         if not out.flags.writeable:
             raise ValueError("out is read-only")
-        if fields is None and type(indexer).finalize is indexing.Indexer.finalize \
-                and out.shape == tuple(indexer.shape) and out.dtype == self.dtype:
-            self._pipeline.read(indexer, out)
-            return out
+        if fields is None and out.dtype == self.dtype:
+            fin = type(indexer).finalize
+            if fin is indexing.Indexer.finalize and out.shape == tuple(indexer.shape):
+                self._pipeline.read(indexer, out)
+                return out
+            if fin is indexing.CoordinateIndexer.finalize and out.flags.c_contiguous \
+                    and out.shape == tuple(indexer.sel_shape):
+                self._pipeline.read(indexer, out.reshape(indexer.shape))  # a view: the points in order
+                return out
         result = self._read(indexer, fields)
         result = np.asarray(result)
         if out.shape != result.shape:
