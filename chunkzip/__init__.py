@@ -9,6 +9,7 @@ from .copying import CopyError, copy, copy_store
 from .metadata import MetadataError
 from .pipeline import ChunkDecodeError
 from .sweep import sweep
+from .storage import DirectoryStore, LocalStore, LRUStoreCache, MemoryStore, NestedDirectoryStore
 from .sync import ProcessSynchronizer, ThreadSynchronizer
 
 __version__ = "0.1.0"
@@ -19,4 +20,5 @@ __all__ = [
     "empty_like", "full", "full_like", "load", "ones", "ones_like", "open", "open_array", "save", "storage",
     "sweep", "zeros", "zeros_like",
 ]
-__all__ += ["CopyError", "copy_store", "open_like"]
+__all__ += ["CopyError", "copy_store", "open_like", "DirectoryStore", "LocalStore", "LRUStoreCache", "MemoryStore",
+            "NestedDirectoryStore"]  # zarr-python 2 code finds its stores at the top level
