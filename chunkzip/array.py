@@ -84,7 +84,13 @@ class Array:
 
     @property
     def read_only(self) -> bool:
+        """Whether writes are refused; assignable, as in zarr-python 2 (a store opened
+        read-only still refuses writes)."""
         return self._read_only
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        self._read_only = bool(value)
 
     @property
     def synchronizer(self) -> Any:

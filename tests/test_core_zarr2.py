@@ -82,6 +82,17 @@ class TestArrayAgainstEveryStore:
         with pytest.raises(TypeError):
             list(_create(make_store, (), None).islice())
 
+    def test_read_only_is_assignable(self, make_store):
+        z = _create(make_store, 6, 3)
+        z.read_only = True
+        with pytest.raises(PermissionError):
+            z[0] = 1
+        with pytest.raises(PermissionError):
+            z.append(np.zeros(2, "i4"))
+        z.read_only = False
+        z[0] = 1
+        assert z[0] == 1
+
     def test_name_and_basename(self, make_store):
         store = make_store()
         root = chunkzip.zeros(3, store=store, zarr_format=2)

@@ -121,6 +121,7 @@ def test_store_equality_and_pickle(tmp_path):
     assert a == b and hash(a) == hash(b)
     n = NestedDirectoryStore(str(tmp_path))
     assert n != a
+    assert a.path == n.path == str(tmp_path)
     n2 = pickle.loads(pickle.dumps(n))
     assert type(n2) is NestedDirectoryStore and n2 == n
     c = LRUStoreCache(a, max_size=100)

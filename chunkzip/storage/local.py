@@ -38,6 +38,11 @@ class LocalStore(Store):
         self.read_only = read_only
         self._made: set[str] = set()  # directories known to exist (saves a mkdir per write)
 
+    @property
+    def path(self) -> str:
+        """The root directory (zarr-python 2's ``DirectoryStore.path``)."""
+        return self.root
+
     def _path(self, key: str) -> str:
         return os.path.join(self.root, *validate_key(key).split("/"))
 
