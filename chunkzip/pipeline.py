@@ -227,7 +227,12 @@ class Pipeline:
         self.meta = meta
         self.store = store
         self.prefix = prefix
-        self.codec = ChunkCodec(meta)
+        if meta.sharding is not None:
+            from .sharding import ShardCodec
+
+            self.codec: Any = ShardCodec(meta)
+        else:
+            self.codec = ChunkCodec(meta)
         self.synchronizer = synchronizer
         self.write_empty_chunks = write_empty_chunks
         self.fill = meta.fill_value if meta.fill_value is not None or meta.dtype.kind == "O" \
@@ -253,7 +258,7 @@ class Pipeline:
         compression, or one Blosc stage; stored layout equals the in-memory one)."""
         codec = self.codec
         dt = codec.dtype
-        if codec.is_object or dt.hasobject or dt.itemsize == 0 or codec.raw_dtype != dt:
+        if self.meta.sharding is not None or codec.is_object or dt.hasobject or dt.itemsize == 0 or codec.raw_dtype != dt:
             return None
         if not codec.stages:
             return 0
