@@ -281,6 +281,13 @@ class Pipeline:
             return [head + x for x in strs[0]]
         return [head + sep.join(t) for t in itertools.product(*strs)]
 
+    def _point_keys(self, chunk_coords: list) -> list[str]:
+        """Keys of the chunks (grid coordinates) of a point selection."""
+        meta = self.meta
+        sep = meta.separator
+        head = self.prefix + ("c" + sep if meta.key_encoding == "default" else "")
+        return [head + sep.join(map(str, cc)) for cc in chunk_coords]
+
     def _sources(self, keys: list[str]) -> tuple[list, bool]:
         paths = getattr(self.store, "local_paths", None)
         if paths is not None:
@@ -449,10 +456,7 @@ class Pipeline:
         flat = flat.astype(np.int64, copy=False)
         dpos = np.zeros(0, np.int64) if order is None else order.astype(np.int64, copy=False)
         bnd = np.asarray(bounds, dtype=np.int64)
-        sep = meta.separator
-        head = self.prefix + ("c" + sep if meta.key_encoding == "default" else "")
-        keys = [head + sep.join(map(str, cc)) for cc in chunk_coords]
-        sources, from_files = self._sources(keys)
+        sources, from_files = self._sources(self._point_keys(chunk_coords))
         fill = self._fill_bytes
         status = np.zeros(nchunks, dtype=np.uint8)
         counter = np.zeros(1, dtype=np.int64)
@@ -468,6 +472,11 @@ class Pipeline:
     # -- read ----------------------------------------------------------------------------
     def read(self, projections: Iterable[Any], out: np.ndarray) -> None:
         """Fill ``out`` from the chunks the projections name."""
+        if self.meta.sharding is not None:
+            from .sharded_io import read_sharded
+
+            if read_sharded(self, projections, out):
+                return
         if self._fast_read(projections, out):
             return
         self._read_generic(projections, out)

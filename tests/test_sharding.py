@@ -45,8 +45,11 @@ class CountingStore(MemoryStore):
         return [super(CountingStore, self).get(k) for k in keys]
 
     def get_range(self, key, start, length=None):
+        from chunkzip.storage.base import _slice_range
+
         self.calls.append(("range", key, start, length))
-        return super().get_range(key, start, length)
+        v = self._map.get(key)
+        return None if v is None else _slice_range(v, start, length)
 
 
 # ----------------------------------------------------------------------------- zarr-python interop
@@ -215,7 +218,6 @@ def test_all_fill_shard_not_written_and_deleted():
     np.testing.assert_array_equal(c[:2, :2], [[3, 0], [0, 0]])
 
 
-@pytest.mark.xfail(strict=True, reason="ranged shard reads come with the fast read path (next commit)")
 def test_partial_read_fetches_index_and_ranges_only():
     store = CountingStore()
     c = cz.create((64, 64), chunks=(8, 8), shards=(32, 32), dtype="i4", store=store, compressor=None)
@@ -277,7 +279,7 @@ def test_corrupt_index_is_a_clear_error(tmp_path, location, damage):
     if damage == "crc":
         _rewrite_index(f, location, lambda idx: idx.__setitem__((3, 1), idx[3, 1] - 4), fix_crc=False)
     elif damage == "past_end":
-        _rewrite_index(f, location, lambda idx: idx.__setitem__((5, 0), 10_000))
+        _rewrite_index(f, location, lambda idx: idx.__setitem__((1, 0), 10_000))
     elif damage == "overlap":
         _rewrite_index(f, location, lambda idx: idx.__setitem__((2, 0), idx[1, 0] + 8))
     elif damage == "overflow":
@@ -292,7 +294,7 @@ def test_corrupt_index_is_a_clear_error(tmp_path, location, damage):
         with pytest.raises((ShardIndexError, ValueError), match="c/0/0"):
             c[sel]
     with pytest.raises((ShardIndexError, ValueError), match="c/0/0"):
-        c.vindex[[1, 9], [2, 14]]
+        c.vindex[[1, 9], [5, 14]]
 
 
 def test_bad_creation_arguments():
