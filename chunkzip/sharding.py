@@ -175,31 +175,32 @@ def check_index(index: np.ndarray, key: str, data_start: int, data_end: int | No
     the ranged read checks the end), must not overflow, and no two may overlap. An
     entry with only one of offset/nbytes all ones is corrupt.
     """
-    off, nb = index[:, 0], index[:, 1]
-    eo, en = off == EMPTY, nb == EMPTY
-    if (eo != en).any():
-        i = int(np.flatnonzero(eo != en)[0])
-        raise ShardIndexError(f"shard {key!r}: index entry {i} is half empty (offset {int(off[i])}, "
-                              f"nbytes {int(nb[i])}); the shard is corrupt")
+    eo = index[:, 0] == EMPTY
     stored = ~eo
-    if not stored.any():
+    if not np.array_equal(eo, index[:, 1] == EMPTY):
+        i = int(np.flatnonzero(eo != (index[:, 1] == EMPTY))[0])
+        raise ShardIndexError(f"shard {key!r}: index entry {i} is half empty (offset {int(index[i, 0])}, "
+                              f"nbytes {int(index[i, 1])}); the shard is corrupt")
+    ent = index[stored] if not stored.all() else index
+    if len(ent) == 0:
         return stored
-    o, n = off[stored], nb[stored]
-    limit = (1 << 62)  # offsets and sizes far beyond any real shard (and int64 arithmetic)
-    if (o >= limit).any() or (n >= limit).any():
+    if int((ent >> np.uint64(62)).max()):  # far beyond any real shard (and int64 arithmetic)
         raise ShardIndexError(f"shard {key!r}: index holds an offset or length that overflows; the shard is corrupt")
-    o = o.astype(np.int64)
-    end = o + n.astype(np.int64)
-    if (o < data_start).any() or (data_end is not None and (end > data_end).any()):
-        i = int(np.flatnonzero((o < data_start) | ((end > data_end) if data_end is not None else False))[0])
+    ent = ent.astype(np.int64)
+    o = ent[:, 0]
+    end = o + ent[:, 1]
+    if int(o.min()) < data_start or (data_end is not None and int(end.max()) > data_end):
+        bad = (o < data_start) | ((end > data_end) if data_end is not None else False)
+        i = int(np.flatnonzero(bad)[0])
         raise ShardIndexError(f"shard {key!r}: inner chunk range [{int(o[i])}, {int(end[i])}) lies outside the "
                               f"shard's data [{data_start}, {data_end if data_end is not None else '?'}); "
                               "the shard is truncated or corrupt")
     if len(o) > 1:
-        order = np.argsort(o, kind="stable")
-        so, se = o[order], end[order]
-        if (so[1:] < se[:-1]).any():
-            raise ShardIndexError(f"shard {key!r}: index holds overlapping inner chunk ranges; the shard is corrupt")
+        if not (o[1:] >= end[:-1]).all():  # not simply in order: sort, then compare neighbours
+            order = np.argsort(o, kind="stable")
+            if (o[order][1:] < end[order][:-1]).any():
+                raise ShardIndexError(f"shard {key!r}: index holds overlapping inner chunk ranges; "
+                                      "the shard is corrupt")
     return stored
 
 
