@@ -204,6 +204,15 @@ def check_index(index: np.ndarray, key: str, data_start: int, data_end: int | No
     return stored
 
 
+def _rows_equal(rows: np.ndarray, fill: Any) -> np.ndarray:
+    """Per row of a 2-D array: every element equals ``fill`` (NaN equals NaN, NaT NaT)."""
+    if rows.dtype.kind in "fc" and np.isnan(fill):
+        return np.isnan(rows).all(axis=1)
+    if rows.dtype.kind in "mM" and np.isnat(np.array(fill, rows.dtype)):
+        return np.isnat(rows).all(axis=1)
+    return (rows == np.array(fill, dtype=rows.dtype)).all(axis=1)
+
+
 def empty_index(n: int) -> np.ndarray:
     return np.full((n, 2), EMPTY, dtype=np.uint64)
 
@@ -275,27 +284,62 @@ class ShardCodec:
         if fill is None and not self.is_object:
             fill = np.zeros((), meta.dtype)[()]
         self.fill = fill
+        #: leave inner chunks equal to the fill value out of the shard (the pipeline
+        #: sets this from ``write_empty_chunks=False``)
+        self.skip_fill = True
 
     def _slices(self, i: int) -> tuple[slice, ...]:
         coords = np.unravel_index(i, self.grid) if self.grid else ()
         return tuple(slice(int(c) * n, (int(c) + 1) * n) for c, n in zip(coords, self.spec.chunk_shape))
 
-    def encode_parts(self, shard: np.ndarray, which: Any = None) -> list:
-        """Encoded inner chunks of ``shard`` (None for those equal to the fill value);
-        ``which`` restricts the work to some inner chunk ids (others are None)."""
+    def encode_parts(self, shard: np.ndarray) -> list:
+        """Encoded inner chunks of ``shard`` in C order, on the chunk pool (None for
+        those equal to the fill value when ``skip_fill``)."""
         from .pipeline import is_fill, run_batched
 
-        ids = range(self.ninner) if which is None else which
         parts: list = [None] * self.ninner
-        inner, fill = self.inner, self.fill
+        inner, fill, skip = self.inner, self.fill, self.skip_fill
+        blocks = self._blocks(shard)
+        if blocks is not None:
+            # one pass lays every inner chunk out contiguously; the fill test is one
+            # vectorised comparison; each encode then starts from a view
+            keep = ~_rows_equal(blocks.reshape(self.ninner, -1), fill) if skip else None
+            f_order = inner.order == "F"
+            ids = np.flatnonzero(keep).tolist() if keep is not None else range(self.ninner)
+
+            def one_block(i: int) -> None:
+                b = blocks[i]
+                parts[i] = inner.encode(b.T if f_order else b)
+
+            run_batched(one_block, list(ids), inner.nbytes)
+            return parts
 
         def one(i: int) -> None:
             chunk = shard[self._slices(i)]
-            if not is_fill(chunk, fill):
+            if not (skip and is_fill(chunk, fill)):
                 parts[i] = inner.encode(chunk)
 
-        run_batched(one, list(ids), self.inner.nbytes)
+        run_batched(one, list(range(self.ninner)), self.inner.nbytes)
         return parts
+
+    def _blocks(self, shard: np.ndarray) -> np.ndarray | None:
+        """The shard's inner chunks as one contiguous (n, *inner) array in the inner
+        chunks' raw dtype (F-order chunks as their transposes), or None when the inner
+        chain needs the generic path (objects, nested sharding)."""
+        inner = self.inner
+        if self.is_object or self.inner_meta.sharding is not None or shard.shape != self.shape:
+            return None
+        raw_dtype = inner.raw_dtype
+        cs, per = self.spec.chunk_shape, self.grid
+        nd = len(cs)
+        split = shard.reshape(tuple(x for pc in zip(per, cs) for x in pc))
+        c_axes = [2 * d + 1 for d in range(nd)]
+        if inner.order == "F":
+            c_axes = c_axes[::-1]
+        blocks = np.empty((self.ninner,) + tuple(split.shape[a] for a in c_axes), dtype=raw_dtype)
+        np.copyto(blocks.reshape(per + blocks.shape[1:]),
+                  split.transpose([2 * d for d in range(nd)] + c_axes), casting="unsafe")
+        return blocks
 
     def encode(self, shard: np.ndarray) -> bytes:
         return assemble(self.spec, self.encode_parts(shard))
