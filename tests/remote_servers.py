@@ -195,8 +195,7 @@ def moto_s3() -> Iterator[dict]:
     try:
         endpoint = f"http://127.0.0.1:{port}"
         yield {"key": "testing-key-id", "secret": "testing-secret-value",
-               "client_kwargs": {"endpoint_url": endpoint, "region_name": "us-east-1"},
-               "skip_instance_cache": True}
+               "client_kwargs": {"endpoint_url": endpoint, "region_name": "eu-west-1"}}
     finally:
         server.stop()
 

@@ -241,7 +241,7 @@ class FsspecStore(Store):
         fn = fs._cat_file if self._async else fs.cat_file
         # a suffix read fetches the last -start bytes (cut to length here); empty ranges
         # still ask for one byte, to tell a missing key from an empty range
-        jobs = [(k, _bind(fn, self._full(k), s, None if (s < 0 or n is None) else s + max(n, 1)))
+        jobs = [(k, _bind(fn, self._full(k), start=s, end=None if (s < 0 or n is None) else s + max(n, 1)))
                 for k, s, n in ranges]
         if self._async:
             raw = self._run("reading", jobs)
@@ -365,8 +365,8 @@ class FsspecStore(Store):
             fs.invalidate_cache(self.path)
 
 
-def _bind(fn: Callable, *args: Any) -> Callable[[], Any]:
-    return lambda: fn(*args)
+def _bind(fn: Callable, *args: Any, **kwargs: Any) -> Callable[[], Any]:
+    return lambda: fn(*args, **kwargs)
 
 
 def _reopen(url: str, storage_options: dict, read_only: bool, fs: Any = None, path: str = "") -> FsspecStore:
