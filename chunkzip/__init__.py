@@ -8,6 +8,7 @@ from .array import Array, ReadOnlyError
 from .copying import copy
 from .metadata import MetadataError
 from .pipeline import ChunkDecodeError
+from .sweep import sweep
 from .sync import ProcessSynchronizer, ThreadSynchronizer
 
 __version__ = "0.1.0"
@@ -16,5 +17,5 @@ __all__ = [
     "Array", "ArrayNotFoundError", "ChunkDecodeError", "ContainsArrayError", "MetadataError", "ReadOnlyError",
     "ProcessSynchronizer", "ThreadSynchronizer", "array", "codecs", "config", "copy", "create", "empty",
     "empty_like", "full", "full_like", "load", "ones", "ones_like", "open", "open_array", "save", "storage",
-    "zeros", "zeros_like",
+    "sweep", "zeros", "zeros_like",
 ]
