@@ -106,8 +106,8 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
            overwrite: bool = False, path: str | None = None, filters: Any = None, object_codec: Any = None,
            dimension_separator: str | None = None, write_empty_chunks: bool | None = None,
            zarr_format: int | None = None, attributes: dict | None = None, read_only: bool = False,
-           dimension_names: Any = None, compressors: Any = None, storage_options: dict | None = None,
-           **kwargs: Any) -> Array:
+           dimension_names: Any = None, compressors: Any = None, shards: Any = None,
+           storage_options: dict | None = None, **kwargs: Any) -> Array:
     """Create an array.
 
     Parameters
@@ -145,6 +145,11 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
     dimension_names : sequence of str, optional (v3 only)
     compressors : list of Codec, optional
         Several bytes→bytes codecs (v3), instead of ``compressor``.
+    shards : int or tuple of ints, optional (v3 only)
+        Store the chunks in shards of this shape (the ``sharding_indexed`` codec, as
+        zarr-python 3's ``shards=``): ``chunks`` is then the inner chunk shape and every
+        shard dimension a multiple of it. ``{"shape": ..., "index_location": "start"}``
+        puts the shard index at the start instead of the end.
     storage_options : dict, optional
         Options of the fsspec file system when ``store`` is a URL (credentials, endpoint).
 
@@ -184,7 +189,7 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
         raise PermissionError(f"cannot create an array in read-only store {st!r}")
     meta = build(shape, chunks, dt, zarr_format=fmt, fill_value=fill_value, order=order, filters=flts,
                  compressors=comps, object_codec=obj_codec, separator=dimension_separator,
-                 attributes=attributes, dimension_names=dimension_names)
+                 attributes=attributes, dimension_names=dimension_names, shards=shards)
     if _exists(st, path) is not None:
         if not overwrite:
             raise ContainsArrayError(f"an array or group already exists at path {path!r} in {st!r}; "
@@ -222,6 +227,8 @@ def array(data: Any, **kwargs: Any) -> Array:
     """Create an array holding ``data`` (array-like, or another Array copied chunk by chunk)."""
     if isinstance(data, Array):
         kwargs.setdefault("dtype", data.dtype)
+        if "chunks" not in kwargs and data.shards is not None:
+            kwargs.setdefault("shards", data.shards)
         kwargs.setdefault("chunks", data.chunks)
         if data.dtype.kind == "O":
             kwargs.setdefault("object_codec", data._meta.object_codec)
@@ -246,6 +253,8 @@ def array(data: Any, **kwargs: Any) -> Array:
 
 def _like(a: Any, kwargs: dict) -> dict:
     if isinstance(a, Array):
+        if "chunks" not in kwargs and a.shards is not None:
+            kwargs.setdefault("shards", a.shards)
         kwargs.setdefault("chunks", a.chunks)
         kwargs.setdefault("dtype", a.dtype)
         kwargs.setdefault("order", a.order)
