@@ -36,6 +36,8 @@ def server(tmp_path_factory):
     z[...] = DATA / 7
     z = cz.open(str(root / "sparse.zarr"), mode="w", shape=SHAPE, chunks=CHUNKS, dtype="i4", fill_value=9)
     z[:8, :7] = 1  # one chunk stored, the rest missing on the server (404 -> fill value)
+    z = cz.open(str(root / "sharded.zarr"), mode="w", shape=SHAPE, chunks=(4, 5), shards=(16, 25), dtype="i4")
+    z[...] = DATA
     with zipfile.ZipFile(root / "a.zip", "w") as zf:
         base = root / "v3.zarr"
         for dirpath, _, files in os.walk(base):
@@ -87,6 +89,15 @@ def test_http_generic_codec_path_and_missing_chunks(server):
     expect = np.full(SHAPE, 9, np.int32)
     expect[:8, :7] = 1
     np.testing.assert_array_equal(s[...], expect)
+
+
+def test_http_sharded_reads_ranges(server):
+    z = cz.open(f"{server.url}/sharded.zarr", mode="r")
+    np.testing.assert_array_equal(z[...], DATA)
+    server.faults.clear()
+    np.testing.assert_array_equal(z[17:19, 26:29], DATA[17:19, 26:29])  # one inner chunk
+    # the shard's index (a suffix range), then the inner chunk's range: two requests
+    assert server.faults.requests.count("/sharded.zarr/c/1/1") == 2
 
 
 def test_http_chained_zip_url(server):
