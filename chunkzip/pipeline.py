@@ -21,6 +21,7 @@ import numpy as np
 
 from . import config
 from .metadata import ArrayMeta
+from .storage.batching import WRITE_BATCH_CHUNKS, ChunkBatch, wants_batches
 
 # ----------------------------------------------------------------------------- thread pool
 _pool: ThreadPoolExecutor | None = None
@@ -499,6 +500,8 @@ class Pipeline:
     def _read_generic(self, projections: Iterable[Any], out: np.ndarray) -> None:
         projs = list(projections)
         store, codec, key_of, fill = self.store, self.codec, self.key, self.fill
+        if getattr(store, "batched_io", False) and len(projs) > 1:  # remote: one concurrent fetch
+            store = ChunkBatch(store, [key_of(p.chunk_coords) for p in projs])
         chunk_shape = self.meta.chunks
         order_ok = "C_CONTIGUOUS" if codec.order == "C" else "F_CONTIGUOUS"
 
@@ -526,10 +529,18 @@ class Pipeline:
         return None if raw is None else self.codec.decode(raw, key)
 
     # -- write ---------------------------------------------------------------------------
-    def write(self, projections: Iterable[Any], value: Any, scalar: bool) -> None:
+    def write(self, projections: Iterable[Any], value: Any, scalar: bool, _store: Any = None) -> None:
         """Write ``value`` (an array laid out like the projections' output, or a scalar)."""
         projs = list(projections)
-        meta, codec, store, key_of = self.meta, self.codec, self.store, self.key
+        if _store is None and wants_batches(self.store, self.synchronizer):
+            # remote: each batch's partial chunks fetched at once, its chunks sent at once
+            for lo in range(0, len(projs), WRITE_BATCH_CHUNKS):
+                part = projs[lo:lo + WRITE_BATCH_CHUNKS]
+                batch = ChunkBatch(self.store, [self.key(p.chunk_coords) for p in part if not p.is_complete_chunk])
+                self.write(part, value, scalar, _store=batch)
+                batch.flush()
+            return
+        meta, codec, store, key_of = self.meta, self.codec, self.store if _store is None else _store, self.key
         full_cache: dict[str, bytes | None] = {}  # a scalar written to whole chunks encodes once
         cache_lock = threading.Lock()
 
