@@ -168,6 +168,19 @@ class Array:
 
         return Info(self)
 
+    def info_complete(self, progress: bool | None = None) -> Any:
+        """:attr:`info` plus what needs every stored chunk read and decoded: the spread of
+        per-chunk compression ratios (min/median/max) and the bytes after each codec stage.
+
+        Parameters
+        ----------
+        progress : bool or None
+            Progress bar over the chunks (None: when in a terminal or notebook).
+        """
+        from .info import Info, complete_rows
+
+        return Info(self, extra=complete_rows(self, progress))
+
     # ------------------------------------------------------------------ python protocol
     def __len__(self) -> int:
         if not self.shape:
