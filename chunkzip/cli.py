@@ -62,8 +62,13 @@ def _json_value(text: str) -> Any:
         raise argparse.ArgumentTypeError(f"not valid JSON ({e.msg} at column {e.colno}): {text!r}") from None
 
 
-def _sample(text: str) -> int | None:
-    return None if text == "all" else _positive_int(text)
+def _sample(text: str) -> int | str | None:
+    if text in ("all", "auto"):
+        return None if text == "all" else text
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, 'auto' or 'all', got {text!r}") from None
 
 
 # ----------------------------------------------------------------------------- opening
@@ -201,7 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="FILE", help="write every row as JSON")
     p.add_argument("--plot", metavar="FILE.png", help="save a ratio-vs-speed plot (needs matplotlib)")
     p.add_argument("--top", type=_positive_int, metavar="N", help="show only the N best ratios")
-    p.add_argument("--sample", type=_sample, default=16, metavar="N", help="chunks sampled (default 16; 'all')")
+    p.add_argument("--sample", type=_sample, default="auto", metavar="N",
+                   help="chunks sampled: a number, 'all', or 'auto' (default: as many as fit in 2 MiB)")
     p.add_argument("--chunks", type=_chunk_shape, help="cut the samples in these chunks, e.g. 256,256")
     p.add_argument("--threads", type=_positive_int, help="threads encoding/decoding (default: cores)")
     p.add_argument("--repeat", type=_positive_int, default=1, help="timing rounds; the best is kept")
