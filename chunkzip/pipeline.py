@@ -201,21 +201,28 @@ def is_fill(chunk: np.ndarray, fill: Any) -> bool:
     return bool(np.all(chunk == np.array(fill, dtype=chunk.dtype)))
 
 
-def _slice_tables(ps: list) -> tuple[np.ndarray, np.ndarray, list[int], list[bool]]:
+def _slice_tables(ps: list) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Index tables of one dimension's projections when all are slice -> slice:
-    concatenated in-chunk and output indices, per-projection lengths and run flags."""
+    concatenated in-chunk and output indices, per projection the number of entries
+    stored, its length and its run flag.  A run (step 1) stores only its first index
+    (see ``_copy.read_product``'s ``plen``), so the tables grow with the number of
+    chunks, not of elements."""
     starts = np.fromiter((p.chunk_sel.start for p in ps), np.int64, len(ps))
     steps = np.fromiter((p.chunk_sel.step or 1 for p in ps), np.int64, len(ps))
     ostarts = np.fromiter((p.out_sel.start for p in ps), np.int64, len(ps))
     ostops = np.fromiter((p.out_sel.stop for p in ps), np.int64, len(ps))
     n = ostops - ostarts
-    total = int(n.sum())
+    run = steps == 1
+    if run.all():
+        return starts, ostarts, np.ones(len(ps), np.int64), n, run
+    stored = np.where(run, 1, n)
+    total = int(stored.sum())
     first = np.zeros(len(ps), np.int64)
-    np.cumsum(n[:-1], out=first[1:])
-    pos = np.arange(total, dtype=np.int64) - np.repeat(first, n)  # position within projection
-    src = np.repeat(starts, n) + pos * np.repeat(steps, n)
-    dst = np.repeat(ostarts, n) + pos
-    return src, dst, n.tolist(), (steps == 1).tolist()
+    np.cumsum(stored[:-1], out=first[1:])
+    pos = np.arange(total, dtype=np.int64) - np.repeat(first, stored)  # position within projection
+    src = np.repeat(starts, stored) + pos * np.repeat(steps, stored)
+    dst = np.repeat(ostarts, stored) + pos
+    return src, dst, stored, n, run
 
 
 # ----------------------------------------------------------------------------- batched I/O
@@ -358,8 +365,8 @@ class Pipeline:
         if nchunks == 0:
             return
         isz = meta.dtype.itemsize
-        # per-dimension tables of in-chunk / output indices
-        srcs, dsts, lens, runs = [], [], [], []
+        # per-dimension tables of in-chunk / output indices (a run: its first index only)
+        srcs, dsts, stored, lens, runs = [], [], [], [], []
         out_strides = []
         axis = 0
         for ps in dims:
@@ -368,11 +375,12 @@ class Pipeline:
             axis += 0 if dropped else 1
             if len(ps) > 4 and all(type(p.chunk_sel) is slice and type(p.out_sel) is slice for p in ps):
                 # many slice projections (a long axis of small chunks): one vectorised pass
-                src, dst, n, run = _slice_tables(ps)
+                src, dst, nst, n, run = _slice_tables(ps)
                 srcs.append(src)
                 dsts.append(dst)
-                lens.extend(n)
-                runs.extend(run)
+                stored.extend(nst.tolist())
+                lens.extend(n.tolist())
+                runs.extend(run.tolist())
                 continue
             for p in ps:
                 cs, os_ = p.chunk_sel, p.out_sel
@@ -393,12 +401,17 @@ class Pipeline:
                 else:
                     dst = os_.astype(np.int64, copy=False)
                     run = False
+                n = len(src)
+                if run and n > 1:
+                    src, dst = src[:1], dst[:1]
                 srcs.append(src)
                 dsts.append(dst)
-                lens.append(len(src))
+                stored.append(len(src))
+                lens.append(n)
                 runs.append(run)
-        off = np.zeros(len(lens) + 1, dtype=np.int64)
-        np.cumsum(lens, out=off[1:])
+        off = np.zeros(len(stored) + 1, dtype=np.int64)
+        np.cumsum(stored, out=off[1:])
+        plen = np.array(lens, dtype=np.int64)
         src_idx = np.concatenate(srcs) if srcs else np.zeros(0, np.int64)
         dst_idx = np.concatenate(dsts) if dsts else np.zeros(0, np.int64)
         run_arr = np.array(runs, dtype=np.uint8)
@@ -427,7 +440,8 @@ class Pipeline:
 
         def fn() -> int:
             return _copy.read_product(sources, from_files, kind, out, cshape, cstr, out_strides, fill,
-                                      combo, off, src_idx, dst_idx, run_arr, status, counter, nthreads)
+                                      combo, off, src_idx, dst_idx, run_arr, status, counter, nthreads,
+                                      plen)
 
         self._fallback(self._run_kernel(fn, nchunks), status, indexer, out)
 

@@ -202,20 +202,31 @@ cdef inline void _copy_items(uint8_t *t, const uint8_t *s, int64_t isz) noexcept
 
 cdef void _copy_rec(int d, int ndim, const int64_t **sidx, const int64_t **didx,
                     const int64_t *lens, const int64_t *sstr, const int64_t *dstr,
-                    bint inner_run, int64_t isz, const uint8_t *s, uint8_t *t) noexcept nogil:
+                    bint inner_run, int64_t isz, const uint8_t *s, uint8_t *t,
+                    const uint8_t *compact) noexcept nogil:
+    """Copy the product selection; ``compact[d]``: dim d's projection is a run stored
+    as its first index only (its i-th indices are ``si[0] + i`` and ``di[0] + i``)."""
     cdef int64_t i, n = lens[d], ss = sstr[d], ds = dstr[d]
     cdef const int64_t *si = sidx[d]
     cdef const int64_t *di = didx[d]
     if d == ndim - 1:
         if inner_run:
             memcpy(t + di[0] * ds, s + si[0] * ss, <size_t>(n * isz))
+        elif compact[d]:
+            for i in range(n):
+                _copy_items(t + (di[0] + i) * ds, s + (si[0] + i) * ss, isz)
         else:
             for i in range(n):
                 _copy_items(t + di[i] * ds, s + si[i] * ss, isz)
         return
+    if compact[d]:
+        for i in range(n):
+            _copy_rec(d + 1, ndim, sidx, didx, lens, sstr, dstr, inner_run, isz,
+                      s + (si[0] + i) * ss, t + (di[0] + i) * ds, compact)
+        return
     for i in range(n):
         _copy_rec(d + 1, ndim, sidx, didx, lens, sstr, dstr, inner_run, isz,
-                  s + si[i] * ss, t + di[i] * ds)
+                  s + si[i] * ss, t + di[i] * ds, compact)
 
 
 cdef int _batch_setup(Batch *b, const uint8_t[::1] fillv, uint8_t[::1] outv, bint from_files,
@@ -248,7 +259,8 @@ cdef int _batch_setup(Batch *b, const uint8_t[::1] fillv, uint8_t[::1] outv, bin
 def read_product(list sources, bint from_files, int kind, out, chunk_shape, chunk_strides,
                  out_strides, fill, const int64_t[:, ::1] combo, const int64_t[::1] off,
                  const int64_t[::1] src_idx, const int64_t[::1] dst_idx,
-                 const uint8_t[::1] run, uint8_t[::1] status, int64_t[::1] counter, int nthreads=1):
+                 const uint8_t[::1] run, uint8_t[::1] status, int64_t[::1] counter, int nthreads=1,
+                 plen=None):
     """Read the chunks of a product selection into ``out`` (C-contiguous).
 
     Several threads may run this on the same arguments at once: each takes the next
@@ -260,7 +272,10 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
     ``combo[k, d]``: projection id g along dim d; its indices are
     ``src_idx[off[g]:off[g+1]]`` (in the chunk) and ``dst_idx[...]`` (in ``out``);
     ``run[g]``: both are runs of consecutive indices.  ``status[k]`` is set to 1 for
-    chunks the caller must handle itself.
+    chunks the caller must handle itself.  ``plen`` (int64, one per projection), when
+    given, holds the projections' lengths, and a run projection then stores only its
+    first indices (``off[g + 1] - off[g] == 1``): the tables stay one entry per chunk
+    for long axes of small chunks instead of one per element.
     """
     cdef Batch b
     cdef int ndim = len(chunk_shape), d
@@ -271,6 +286,9 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
     cdef int64_t lens[MAXDIM]
     cdef const int64_t *sidx[MAXDIM]
     cdef const int64_t *didx[MAXDIM]
+    cdef uint8_t compact[MAXDIM]
+    cdef const int64_t[::1] plenv
+    cdef bint has_plen = plen is not None
     cdef const uint8_t[::1] fillv = fill
     cdef uint8_t[::1] outv = out.reshape(-1).view(np.uint8)
     cdef int64_t k, g, rc, size, doff
@@ -293,7 +311,12 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
         sstr[d] = chunk_strides[d]
         dstr[d] = out_strides[d]
         zeros[d] = 0
+        compact[d] = 0
         b.nbytes *= cshape[d]
+    if has_plen:
+        plenv = plen
+        if plenv.shape[0] != run.shape[0] or off.shape[0] != run.shape[0] + 1:
+            raise ValueError("plen, run and off disagree in length")
     _batch_setup(&b, fillv, outv, from_files, nthreads, sources, lo, hi)
     try:
         with nogil:
@@ -305,7 +328,11 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
                 direct = True
                 for d in range(ndim):
                     g = combo[k, d]
-                    lens[d] = off[g + 1] - off[g]
+                    if has_plen:
+                        lens[d] = plenv[g]
+                        compact[d] = run[g] and lens[d] != off[g + 1] - off[g]
+                    else:
+                        lens[d] = off[g + 1] - off[g]
                     sidx[d] = &src_idx[off[g]]
                     didx[d] = &dst_idx[off[g]]
                     doff += didx[d][0] * dstr[d]
@@ -324,7 +351,7 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
                         memcpy(b.out, b.fill, <size_t>b.itemsize)
                     else:
                         _copy_rec(0, ndim, sidx, didx, lens, zeros, dstr, False, b.itemsize,
-                                  b.fill, b.out)
+                                  b.fill, b.out, compact)
                     continue
                 dest = b.out + doff if direct else b.scratch
                 if _decode(&b, data, size, dest):
@@ -337,7 +364,7 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
                     memcpy(b.out, b.scratch, <size_t>b.itemsize)
                 else:
                     _copy_rec(0, ndim, sidx, didx, lens, sstr, dstr, inner_run, b.itemsize,
-                              b.scratch, b.out)
+                              b.scratch, b.out, compact)
     finally:
         if b.dctx != NULL:
             blosc2_free_ctx(b.dctx)
