@@ -5,6 +5,7 @@ from . import codecs, config, storage
 from .api import (ArrayNotFoundError, ContainsArrayError, array, create, empty, empty_like, full, full_like,
                   load, ones, ones_like, open, open_array, open_like, save, zeros, zeros_like)
 from .array import Array, ReadOnlyError
+from .clib import get_include, get_library_dir
 from .copying import CopyError, copy, copy_store
 from .metadata import MetadataError
 from .pipeline import ChunkDecodeError
@@ -22,3 +23,4 @@ __all__ = [
 ]
 __all__ += ["CopyError", "copy_store", "open_like", "DirectoryStore", "LocalStore", "LRUStoreCache", "MemoryStore",
             "NestedDirectoryStore"]  # zarr-python 2 code finds its stores at the top level
+__all__ += ["get_include", "get_library_dir"]
