@@ -51,3 +51,21 @@ class Info:
         body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
                        f"<td style='text-align:left'>{html.escape(v)}</td></tr>" for k, v in self.rows)
         return f"<table class='chunkzip-info'><tbody>{body}</tbody></table>"
+
+
+class GroupInfo(Info):
+    """Diagnostics of a group: format, store and members (direct members only)."""
+
+    def __init__(self, group: Any) -> None:  # noqa: D401 - rows only; display as for arrays
+        kinds = [node.kind for _, node in group._member_nodes()]
+        self.rows = [
+            ("Name", group.name),
+            ("Type", "chunkzip.Group"),
+            ("Zarr format", str(group.zarr_format)),
+            ("Read-only", str(group.read_only)),
+            ("Consolidated", str(group.consolidated)),
+            ("Store type", type(group.store).__name__),
+            ("No. members", str(len(kinds))),
+            ("No. arrays", str(kinds.count("array"))),
+            ("No. groups", str(kinds.count("group"))),
+        ]
