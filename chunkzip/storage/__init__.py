@@ -16,8 +16,9 @@ from typing import Any
 from .base import Store, normalize_path, validate_key
 from .local import DirectoryStore, LocalStore
 from .memory import MemoryStore
+from .zip import ZipStore
 
-__all__ = ["Store", "MemoryStore", "LocalStore", "DirectoryStore", "normalize_store_like", "default_compressor"]
+__all__ = ["Store", "MemoryStore", "LocalStore", "DirectoryStore", "ZipStore", "normalize_store_like", "default_compressor"]
 
 
 def normalize_store_like(store: Any, read_only: bool = False) -> Store:
