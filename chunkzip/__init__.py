@@ -6,6 +6,7 @@ from .api import (ArrayNotFoundError, ContainsArrayError, array, create, empty, 
                   load, ones, ones_like, open, open_array, save, zeros, zeros_like)
 from .array import Array, ReadOnlyError
 from .copying import copy
+from .hierarchy_copy import copy_all, copy_store
 from .hierarchy import Group, consolidate_metadata, group, open_consolidated, open_group
 from .nodes import ContainsGroupError, GroupNotFoundError, NodeNotFoundError
 from .metadata import MetadataError
@@ -20,5 +21,5 @@ __all__ = [
     "empty_like", "full", "full_like", "load", "ones", "ones_like", "open", "open_array", "save", "storage",
     "zeros", "zeros_like",
     "Group", "ContainsGroupError", "GroupNotFoundError", "NodeNotFoundError", "consolidate_metadata", "group",
-    "open_consolidated", "open_group",
+    "open_consolidated", "open_group", "copy_all", "copy_store",
 ]
