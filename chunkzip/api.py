@@ -70,6 +70,13 @@ def _clear(store: Any, path: str) -> None:
     store.delete_many(list(store.list_prefix(p)))
 
 
+def open_args(store: Any, mode: str, path: str | None) -> tuple[Any, str]:
+    """Check ``mode``; return the store (read-only for mode 'r') and the normalised path."""
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+    return normalize_store_like(store, read_only=(mode == "r")), normalize_path(path)
+
+
 def _load(store: Any, path: str, *, read_only: bool, synchronizer: Any, write_empty_chunks: Any,
           zarr_format: int | None = None) -> Array:
     from .hierarchy import open_node
@@ -281,10 +288,7 @@ def open_array(store: Any = None, mode: str = "a", shape: Any = None, *, path: s
     read/write, created if missing, ``'w'`` create (replacing what is there), ``'w-'``/``'x'``
     create, failing if something exists. Creation keywords are those of :func:`create`.
     """
-    if mode not in _MODES:
-        raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
-    st = normalize_store_like(store, read_only=(mode == "r"))
-    path = normalize_path(path)
+    st, path = open_args(store, mode, path)
     if mode in ("r", "r+"):
         return _load(st, path, read_only=(mode == "r"), synchronizer=synchronizer,
                      write_empty_chunks=write_empty_chunks, zarr_format=zarr_format)
@@ -313,10 +317,7 @@ def open(store: Any = None, mode: str = "a", *, path: str | None = None, zarr_fo
     from .hierarchy import open_group_at, open_node
     from .nodes import read_node
 
-    if mode not in _MODES:
-        raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
-    st = normalize_store_like(store, read_only=(mode == "r"))
-    path = normalize_path(path)
+    st, path = open_args(store, mode, path)
     node = read_node(st, path, zarr_format) if mode != "w" else None
     if node is None and mode in ("r", "r+"):
         raise ArrayNotFoundError(f"no array or group found at path {path!r} in {st!r}")
