@@ -223,8 +223,10 @@ def copy(source: Any, dest: Any = None, *, chunks: Any = None, store: Any = None
 
 
 # ----------------------------------------------------------------------------- stores
-class CopyError(RuntimeError):
-    """A key to copy already exists in the destination (``if_exists='raise'``)."""
+class CopyError(FileExistsError, RuntimeError):
+    """Keys to copy exist already in the destination (``if_exists='raise'``).
+
+    A ``RuntimeError`` as zarr-python 2's ``CopyError`` and a ``FileExistsError``."""
 
 
 #: Bytes of values :func:`copy_store` holds at once (a single bigger value is copied alone).
@@ -235,7 +237,8 @@ def copy_store(source: Any, dest: Any, source_path: str = "", dest_path: str = "
                includes: Any = None, if_exists: str = "raise", dry_run: bool = False,
                log: Any = None) -> tuple[int, int, int]:
     """Copy the keys below ``source_path`` of one store to ``dest_path`` of another, as
-    they are (no decoding): zarr-python 2's ``copy_store``.
+    they are (metadata and compressed chunks, any format, no decoding): zarr-python 2's
+    ``copy_store``.
 
     Values move in batches of at most :data:`COPY_STORE_BATCH_BYTES` (one value at a time
     when a single value is bigger), through the stores' batch calls.
@@ -246,10 +249,12 @@ def copy_store(source: Any, dest: Any, source_path: str = "", dest_path: str = "
     source_path, dest_path : str
         Prefixes (``""`` for the whole store); a key ``source_path/k`` becomes ``dest_path/k``.
     excludes, includes : str or list of str, optional
-        Regular expressions searched in each source key: excluded keys are not copied
-        unless an ``includes`` pattern matches them too.
+        Regular expressions searched in each source key, both as stored and relative to
+        ``source_path``: an excluded key is not copied unless an ``includes`` pattern
+        matches it too.
     if_exists : {'raise', 'replace', 'skip'}
-        What to do with keys already in ``dest``.
+        What to do with keys already in ``dest``. With ``'raise'`` nothing is written when
+        any key exists (:class:`CopyError`).
     dry_run : bool
         Count what would be copied; write nothing.
     log : callable or file-like, optional
@@ -266,6 +271,7 @@ def copy_store(source: Any, dest: Any, source_path: str = "", dest_path: str = "
 
     if if_exists not in ("raise", "replace", "skip"):
         raise ValueError(f"if_exists must be 'raise', 'replace' or 'skip', got {if_exists!r}")
+    say = _log_to(log)
     src = normalize_store_like(source, read_only=True)
     dst = normalize_store_like(dest)
     if not dry_run:
@@ -277,10 +283,21 @@ def copy_store(source: Any, dest: Any, source_path: str = "", dest_path: str = "
         p = [] if p is None else [p] if isinstance(p, str) else list(p)
         return [re.compile(x) for x in p]
 
+    def matches(progs: list, key: str, rel: str) -> bool:
+        return any(e.search(key) or e.search(rel) for e in progs)
+
     exc, inc = patterns(excludes), patterns(includes)
-    say = _log_to(log)
+    keys = [k for k in sorted(src.list_prefix(sprefix))
+            if not (exc and matches(exc, k, k[len(sprefix):]) and not matches(inc, k, k[len(sprefix):]))]
+    existing = set(dst.list_prefix(dprefix)) if if_exists != "replace" else set()
+    if if_exists == "raise":
+        clash = [k for k in keys if dprefix + k[len(sprefix):] in existing]
+        if clash:
+            raise CopyError(f"{len(clash)} key(s) exist already in the destination, e.g. "
+                            f"{dprefix + clash[0][len(sprefix):]!r}; use if_exists='replace' or 'skip'")
     n_copied = n_skipped = n_bytes = 0
     batch: list[tuple[str, str]] = []
+    pending = 0
 
     def flush() -> None:
         nonlocal n_copied, n_bytes
@@ -294,18 +311,12 @@ def copy_store(source: Any, dest: Any, source_path: str = "", dest_path: str = "
         n_bytes += sum(len(v) for _, v in items)
         batch.clear()
 
-    pending = 0
-    for key in sorted(src.list_prefix(sprefix)):
-        if exc and any(e.search(key) for e in exc) and not any(i.search(key) for i in inc):
-            continue
+    for key in keys:
         dkey = dprefix + key[len(sprefix):]
-        if dkey in dst:
-            if if_exists == "raise":
-                raise CopyError(f"key {dkey!r} exists in destination")
-            if if_exists == "skip":
-                n_skipped += 1
-                say(f"skip {key} -> {dkey}")
-                continue
+        if dkey in existing:  # only filled for if_exists='skip' here
+            n_skipped += 1
+            say(f"skip {key} -> {dkey}")
+            continue
         say(f"copy {key} -> {dkey}")
         size = src.getsize(key)
         if batch and pending + size > COPY_STORE_BATCH_BYTES:

@@ -8,7 +8,7 @@ import threading
 
 import numpy as np
 import pytest
-from zarr2_stores import STORES
+from zarr2_stores import STORES, skip_without_delete
 
 import chunkzip
 from chunkzip.storage import LocalStore, LRUStoreCache, MemoryStore, NestedDirectoryStore, Store, \
@@ -23,7 +23,8 @@ def store(request, tmp_path) -> Store:
 
 
 class TestMutableMapping:
-    def test_set_get_del(self, store):
+    def test_set_get_del(self, store, request):
+        skip_without_delete(request.node.callspec.params["store"])
         assert "a" not in store
         with pytest.raises(KeyError):
             store["a"]
@@ -60,7 +61,8 @@ class TestMutableMapping:
         assert dict(store.items()) == {k: k.encode() for k in keys}
         assert sorted(store.values()) == sorted(k.encode() for k in keys)
 
-    def test_mapping_mixins(self, store):
+    def test_mapping_mixins(self, store, request):
+        skip_without_delete(request.node.callspec.params["store"])
         store.update({"x": b"1", "y/z": b"2"})
         assert store.pop("x") == b"1"
         assert store.pop("x", None) is None
@@ -68,7 +70,8 @@ class TestMutableMapping:
         store.clear()
         assert len(store) == 0
 
-    def test_getsize_and_rmdir(self, store):
+    def test_getsize_and_rmdir(self, store, request):
+        skip_without_delete(request.node.callspec.params["store"])
         store["g/a"] = b"12345"
         store["g/h/b"] = b"123"
         store["other"] = b"1"
@@ -80,6 +83,16 @@ class TestMutableMapping:
         assert set(store) == {"other"}
         store.rmdir()
         assert len(store) == 0
+
+    def test_zip_cannot_delete(self, store, request):
+        if request.node.callspec.params["store"] != "zip":
+            pytest.skip("zip stores only")
+        store["a"] = b"1"
+        with pytest.raises(NotImplementedError):
+            del store["a"]
+        assert store["a"] == b"1"
+        store["g/b"] = b"12"
+        assert store.getsize("g") == 2 and store.getsize() == 3
 
     def test_context_manager(self, store):
         with store as s:
