@@ -150,7 +150,7 @@ def test_info_on_a_group(tmp_path, capsys):
 @pytest.mark.parametrize("args, message", [
     (["copy", "{v3}", "{v3}"], "same array"),
     (["copy", "{v3}", "{v2}"], "--overwrite"),
-    (["copy", "{v3}", "{tmp}/s", "--shards", "20,40"], "shard"),
+    (["copy", "{v3}", "{tmp}/s", "--shards", "30,40"], "shard"),  # not a multiple of the chunks
     (["copy", "{v3}", "{tmp}/s", "--chunks", "a,b"], "--chunks"),
     (["copy", "{v3}", "{tmp}/s", "--chunks", "0"], "--chunks"),
     (["copy", "{v3}", "{tmp}/s", "--compressor", '{"id": "nope"}'], "unknown codec"),

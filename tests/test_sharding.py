@@ -409,3 +409,14 @@ def test_hypothesis_against_numpy(d):
     m = d.draw(st.integers(1, 30))
     pts = tuple(np.array(d.draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))) for n in shape)
     np.testing.assert_array_equal(c.vindex[pts], ref[pts])
+
+
+def test_cli_copy_into_shards(tmp_path):
+    from chunkzip import cli
+
+    a = data((40, 80))
+    cz.array(a, chunks=(20, 40), store=str(tmp_path / "a"))
+    assert cli.main(["copy", str(tmp_path / "a"), str(tmp_path / "b"), "--shards", "40,80", "--no-progress"]) == 0
+    b = cz.open(str(tmp_path / "b"), mode="r")
+    assert b.shards == (40, 80) and b.chunks == (20, 40)
+    np.testing.assert_array_equal(b[...], a)
