@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import pipeline as _pl
-from .indexing import _ArrayDim, _DimProjection, _group_points_c, _IntDim, _SliceDim
+from .indexing import _ArrayDim, _group_points_c, _IntDim, _ProductIndexer, _SliceDim
 from .sharding import ShardIndexError, check_index, decode_index, parse_shard
 
 #: ranges of one shard closer than this are read as one request (the bytes between
@@ -82,12 +82,7 @@ def _c_strides(shape: tuple[int, ...]) -> np.ndarray:
 def _inner_pipeline(outer: _pl.Pipeline) -> InnerPipeline | None:
     d = outer.__dict__
     if "_inner_pipe" not in d:
-        inner = None
-        if outer.meta.sharding.nested is None:
-            inner = InnerPipeline(outer)
-            if inner._kernel_kind_cached is None:
-                inner = None
-        d["_inner_pipe"] = inner
+        d["_inner_pipe"] = InnerPipeline(outer) if outer.meta.sharding.nested is None else None
     return d["_inner_pipe"]
 
 
@@ -224,6 +219,41 @@ def _split_dim(ps: list, S: int, c: int, n: int, axis: int) -> list:
     return _ArrayDim(glob, n, c, axis).projections()
 
 
+def _split_dims(ip: InnerPipeline, dims: list) -> list:
+    meta = ip.outer.meta
+    return [_split_dim(ps, S, c, n, axis)
+            for axis, (ps, S, c, n) in enumerate(zip(dims, meta.chunks, ip.meta.chunks, meta.shape))]
+
+
+def _read_product_generic(ip: InnerPipeline, idims: list, out: np.ndarray) -> None:
+    """Inner chains the kernel does not decode (Zstd, gzip, checksums, strings, ...):
+    the same ranged fetch plan, then each inner chunk decoded by its codec chain on
+    the pool and its selected part copied."""
+    pi = _ProductIndexer([], ip.meta.shape, ip.meta.chunks)
+    pi._proj = idims
+    projs = list(pi)
+    if not projs:
+        return
+    sources = fetch_inner(ip, np.array([p.chunk_coords for p in projs], dtype=np.int64))
+    codec, fill = ip.codec, ip.fill
+
+    def one(j: int) -> None:
+        p, src = projs[j], sources[j]
+        if src is None:
+            out[p.out_selection] = fill
+            return
+        buf, o, n = src
+        chunk = codec.decode(memoryview(buf)[o:o + n], f"{ip.outer.key(_shard_of(ip, p.chunk_coords))} "
+                                                       f"(inner chunk {p.chunk_coords})")
+        out[p.out_selection] = chunk[p.chunk_selection]
+
+    _pl.run_batched(one, list(range(len(projs))), codec.nbytes)
+
+
+def _shard_of(ip: InnerPipeline, coords: tuple) -> tuple:
+    return tuple(c // p for c, p in zip(coords, ip.per))
+
+
 def read_sharded(outer: _pl.Pipeline, indexer: Any, out: np.ndarray) -> bool:
     """Read a selection of a sharded array through the kernel; False when the generic
     path must do it (inner chain not decodable by the kernel, nested sharding, ...)."""
@@ -234,15 +264,16 @@ def read_sharded(outer: _pl.Pipeline, indexer: Any, out: np.ndarray) -> bool:
         return False
     kind = ip._kernel_kind_cached
     meta = outer.meta
-    if out.dtype != meta.dtype or not out.flags.c_contiguous or not out.flags.writeable or not out.flags.aligned:
-        return False
     dims = getattr(indexer, "dim_projections", None)
     dims = dims() if dims is not None else None
+    if kind is None or out.dtype != meta.dtype or not out.flags.c_contiguous or not out.flags.writeable \
+            or not out.flags.aligned:
+        if dims is None:
+            return False
+        _read_product_generic(ip, _split_dims(ip, dims), out)  # ranged reads, Python-side decode
+        return True
     if dims is not None:
-        inner = ip.meta.chunks
-        idims = [_split_dim(ps, S, c, n, axis)
-                 for axis, (ps, S, c, n) in enumerate(zip(dims, meta.chunks, inner, meta.shape))]
-        ip._read_product(kind, idims, out, indexer)
+        ip._read_product(kind, _split_dims(ip, dims), out, indexer)
         return True
     groups = getattr(indexer, "point_groups", None)
     groups = groups() if groups is not None else None

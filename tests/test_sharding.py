@@ -218,9 +218,13 @@ def test_all_fill_shard_not_written_and_deleted():
     np.testing.assert_array_equal(c[:2, :2], [[3, 0], [0, 0]])
 
 
-def test_partial_read_fetches_index_and_ranges_only():
+@pytest.mark.parametrize("compressor", [None, "zstd"])  # the kernel's path and the Python-decode path
+def test_partial_read_fetches_index_and_ranges_only(compressor):
+    from chunkzip.codecs import Zstd
+
     store = CountingStore()
-    c = cz.create((64, 64), chunks=(8, 8), shards=(32, 32), dtype="i4", store=store, compressor=None)
+    c = cz.create((64, 64), chunks=(8, 8), shards=(32, 32), dtype="i4", store=store,
+                  compressor=Zstd(level=1) if compressor else None)
     a = data((64, 64))
     c[:] = a
     store.calls.clear()
