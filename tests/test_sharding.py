@@ -424,3 +424,44 @@ def test_cli_copy_into_shards(tmp_path):
     b = cz.open(str(tmp_path / "b"), mode="r")
     assert b.shards == (40, 80) and b.chunks == (20, 40)
     np.testing.assert_array_equal(b[...], a)
+
+
+@pytest.mark.parametrize("compressor", [None, "blosc", "zstd"])
+def test_partial_shard_write_keeps_other_inner_chunks_bytes(compressor):
+    from chunkzip.codecs import Zstd
+    from chunkzip.sharding import decode_index
+
+    comp = {"blosc": Blosc(cname="lz4", clevel=5, shuffle=Blosc.SHUFFLE), "zstd": Zstd(level=3)}.get(compressor)
+    store = MemoryStore()
+    c = cz.create((32, 32), chunks=(8, 8), shards=(32, 32), dtype="f8", store=store, compressor=comp,
+                  fill_value=np.nan)
+    a = data((32, 32), "f8")
+    a[:8, :8] = np.nan  # an inner chunk equal to the (NaN) fill value
+    c[:] = a
+
+    def inner_bytes():
+        raw = store._map["c/0/0"]
+        spec = c.metadata.sharding
+        idx = decode_index(spec, raw[-spec.index_nbytes(16):], 16, "c/0/0")
+        return [None if o == 2**64 - 1 else raw[o:o + n] for o, n in idx.tolist()]
+
+    before = inner_bytes()
+    c[9, 17] = -1.0
+    a[9, 17] = -1.0
+    after = inner_bytes()
+    changed = [i for i in range(16) if before[i] != after[i]]
+    assert changed == [1 * 4 + 2]
+    np.testing.assert_array_equal(c[...], a)
+
+
+def test_concurrent_partial_writes_to_one_shard_under_the_synchronizer():
+    from concurrent.futures import ThreadPoolExecutor
+
+    c = cz.create((16, 64), chunks=(4, 8), shards=(16, 64), dtype="i4", synchronizer=cz.ThreadSynchronizer())
+
+    def write_row(i):
+        c[i, :] = i + 1
+
+    with ThreadPoolExecutor(4) as ex:
+        list(ex.map(write_row, range(16)))
+    np.testing.assert_array_equal(c[...], np.repeat(np.arange(1, 17, dtype="i4")[:, None], 64, axis=1))
