@@ -54,6 +54,11 @@ class InnerPipeline(_pl.Pipeline):
                                     for p_, n_, c_ in zip(self.per, meta.shape, spec.chunk_shape))
 
     # -- keys and sources ----------------------------------------------------------
+    def key(self, coords: tuple[int, ...]) -> tuple[int, ...]:  # type: ignore[override]
+        """An inner chunk is named by its coordinates here (``_sources`` resolves them
+        to shard ranges); store keys are the outer pipeline's."""
+        return coords
+
     def _keys(self, per_dim_coords: list[list[int]]) -> np.ndarray:  # type: ignore[override]
         """Inner chunk coordinates (rows, C order of the product), not string keys."""
         grids = np.meshgrid(*[np.asarray(c, dtype=np.int64) for c in per_dim_coords], indexing="ij")
@@ -62,8 +67,8 @@ class InnerPipeline(_pl.Pipeline):
     def _point_keys(self, chunk_coords: list) -> np.ndarray:  # type: ignore[override]
         return np.asarray(chunk_coords, dtype=np.int64).reshape(len(chunk_coords), len(self.per))
 
-    def _sources(self, coords: np.ndarray) -> tuple[list, bool]:  # type: ignore[override]
-        return fetch_inner(self, coords), False
+    def _sources(self, coords: Any) -> tuple[list, bool]:  # type: ignore[override]
+        return fetch_inner(self, np.asarray(coords, dtype=np.int64).reshape(len(coords), len(self.per))), False
 
     def _fallback(self, nfail: int, status: np.ndarray, indexer: Any, out: np.ndarray) -> None:
         # an inner chunk the kernel could not decode: the generic whole-shard path
@@ -217,6 +222,15 @@ def _split_dim(ps: list, S: int, c: int, n: int, axis: int) -> list:
             local = np.asarray(cs, dtype=np.int64).reshape(-1)
         glob[os_] = p.chunk * S + local
     return _ArrayDim(glob, n, c, axis).projections()
+
+
+def read_item_sharded(outer: _pl.Pipeline, selection: Any) -> Any:
+    """One element of a sharded array (``Pipeline.read_item``): the index and the one
+    inner chunk's range, decoded by the kernel; None for the general path."""
+    ip = _inner_pipeline(outer)
+    if ip is None or ip._kernel_kind_cached is None:
+        return None
+    return ip.read_item(selection)
 
 
 def _split_dims(ip: InnerPipeline, dims: list) -> list:

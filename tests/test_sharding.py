@@ -299,6 +299,8 @@ def test_corrupt_index_is_a_clear_error(tmp_path, location, damage):
             c[sel]
     with pytest.raises((ShardIndexError, ValueError), match="c/0/0"):
         c.vindex[[1, 9], [5, 14]]
+    with pytest.raises((ShardIndexError, ValueError), match="c/0/0"):
+        c[1, 5]  # one element: the read_item path
 
 
 def test_bad_creation_arguments():
