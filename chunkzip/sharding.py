@@ -106,9 +106,6 @@ class ShardingSpec:
         """Encoded size of the index of ``n`` inner chunks."""
         return 16 * n + (4 if self.index_checksum else 0)
 
-    def innermost_chunks(self) -> tuple[int, ...]:
-        return self.nested.innermost_chunks() if self.nested is not None else self.chunk_shape
-
 
 def _parse_index_codecs(codecs: Any, where: str) -> tuple[bool, str]:
     """``index_codecs``: a ``bytes`` codec optionally followed by ``crc32c``."""

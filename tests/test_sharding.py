@@ -135,7 +135,7 @@ def test_nested_sharding_both_ways(tmp_path):
                         ShardingCodec(chunk_shape=(5, 5), codecs=[BytesCodec(), GzipCodec()])])])
     z[:25] = a[:25]
     c = cz.open(str(tmp_path / "n"), mode="r+")
-    assert c.chunks == (5, 5) and c.shards == (20, 30)
+    assert c.chunks == z.chunks == (10, 15) and c.shards == (20, 30) and c.cdata_shape == z.cdata_shape
     expect = np.zeros_like(a)
     expect[:25] = a[:25]
     np.testing.assert_array_equal(c[...], expect)
