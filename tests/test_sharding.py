@@ -467,3 +467,17 @@ def test_concurrent_partial_writes_to_one_shard_under_the_synchronizer():
     with ThreadPoolExecutor(4) as ex:
         list(ex.map(write_row, range(16)))
     np.testing.assert_array_equal(c[...], np.repeat(np.arange(1, 17, dtype="i4")[:, None], 64, axis=1))
+
+
+def test_local_store_ranged_reads(tmp_path):
+    st = LocalStore(str(tmp_path))
+    st.set("a/b", bytes(range(100)))
+    assert st.get_range("a/b", 10, 5) == bytes(range(10, 15))
+    assert st.get_range("a/b", -3) == bytes([97, 98, 99])
+    assert st.get_range("a/b", 95, 20) == bytes(range(95, 100))  # cut short at the end
+    assert st.get_range("a/b", 200, 5) == b"" and st.get_range("nope", 0, 4) is None
+    assert st.get_ranges([("a/b", 0, 2), ("a/b", -2, None), ("nope", 0, 1), ("a/b", 50, 1)]) == [
+        b"\x00\x01", b"\x62\x63", None, b"\x32"]
+    m = MemoryStore()
+    m.set("k", b"abcdef")
+    assert m.get_ranges([("k", 1, 2), ("k", -2, None), ("x", 0, 1)]) == [b"bc", b"ef", None]
