@@ -122,9 +122,11 @@ def test_zarr_default_shards_and_order_f(tmp_path):
     c[5:15, 3:20] = -1.5
     a[5:15, 3:20] = -1.5
     np.testing.assert_array_equal(zarr.open_array(str(tmp_path / "z"), mode="r")[...], a)
-    f = cz.create((21, 13), chunks=(5, 4), shards=(10, 8), dtype="u2", order="F", store=str(tmp_path / "f"))
-    b = data((21, 13), "u2")
+    f = cz.create((21, 13), chunks=(5, 4), shards=(10, 8), dtype=">u2", order="F", store=str(tmp_path / "f"))
+    b = data((21, 13), ">u2")
     f[:] = b
+    f[3, 5] = 999  # a partial shard write: one inner chunk re-encoded
+    b[3, 5] = 999
     np.testing.assert_array_equal(zarr.open_array(str(tmp_path / "f"), mode="r")[...], b)
 
 
