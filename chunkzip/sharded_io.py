@@ -11,8 +11,11 @@ coordinate/mask selections), then the fetch is planned per shard:
   request; every store answers these in one ``get_ranges`` batch.
 
 The kernel (``_ext._copy``) then decodes each inner chunk from its ``(buffer, offset,
-length)`` source. Arrays whose inner chain the kernel does not decode (or nested
-sharding) take the generic whole-shard path of :class:`~chunkzip.sharding.ShardCodec`.
+length)`` source (product selections, point selections and single elements). Inner
+chains the kernel does not decode (Zstd, gzip, checksums, strings, ...) use the same
+fetch plan for product selections and decode in Python on the pool; their point
+selections, and nested sharding, take the whole-shard generic path of
+:class:`~chunkzip.sharding.ShardCodec`.
 """
 from __future__ import annotations
 
