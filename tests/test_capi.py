@@ -368,6 +368,20 @@ def test_sharding_index_at_start_and_nested_codecs(cz_check, tmp_path):
     np.testing.assert_array_equal(zarr.open_array(path, mode="r")[:], x)
 
 
+def test_nested_sharding(cz_check, tmp_path):
+    path = str(tmp_path / "nest.zarr")
+    inner = zarr.codecs.ShardingCodec(chunk_shape=(2, 2), codecs=[zarr.codecs.BytesCodec(),
+                                                                  zarr.codecs.ZstdCodec(level=1)])
+    outer = zarr.codecs.ShardingCodec(chunk_shape=(4, 4), codecs=[inner])
+    z = zarr.create_array(path, shape=(10, 10), chunks=(8, 8), serializer=outer, dtype="i4", compressors=None)
+    x = np.arange(100, dtype="i4").reshape(10, 10)
+    z[:] = x
+    np.testing.assert_array_equal(c_read(cz_check, path, (1, 3), (10, 9), "<i4", tmp_path), x[1:, 3:9])
+    c_write(cz_check, path, (5, 5), -np.ones((4, 4), "<i4"), tmp_path)
+    x[5:9, 5:9] = -1
+    np.testing.assert_array_equal(zarr.open_array(path, mode="r")[:], x)
+
+
 def test_concurrent_reads(cz_check, tmp_path):
     path = str(tmp_path / "t.zarr")
     x = np.random.default_rng(1).integers(0, 9, (64, 64)).astype("i4")
