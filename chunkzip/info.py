@@ -39,6 +39,15 @@ class Info:
             ("Storage ratio", f"{a.nbytes / stored:.1f}" if stored else "-"),
             ("Chunks initialized", f"{a.nchunks_initialized}/{a.nchunks}"),
         ]
+        if getattr(a, "shards", None) is not None:
+            import math
+
+            nshards = math.prod(-(-s // c) for s, c in zip(a.shape, a.shards))
+            per = math.prod(s // c for s, c in zip(a.shards, a.chunks))
+            at = [k for k, _ in rows].index("Chunk shape")
+            rows.insert(at, ("Shard shape", str(a.shards)))
+            rows[-1] = ("Shards initialized", f"{a.nchunks_initialized}/{nshards}")
+            rows.append(("Inner chunks", f"{a.nchunks} ({per} per shard)"))
         if a.name:
             rows.insert(0, ("Name", a.name))
         self.rows = rows + list(extra or [])
