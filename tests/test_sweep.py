@@ -275,3 +275,13 @@ def test_progress_bar_over_configurations(capsys):
     assert "2/2" in err and "config" in err
     cz.sweep(np.arange(100, dtype="i4"), codecs=[{"id": "lz4"}], threads=1)  # auto: off in tests
     assert capsys.readouterr().err == ""
+
+
+def test_sweep_of_a_zarr_python_array_uses_its_chunks():
+    zarr = pytest.importorskip("zarr")
+    data = _smooth((40, 60), dtype="f8")
+    z = zarr.create_array(store={}, shape=data.shape, chunks=(10, 20), dtype="f8")
+    z[:] = data
+    [row] = cz.sweep(z, codecs=[{"id": "zstd", "level": 1}], sample=None, threads=2, progress=False)
+    ratio, _ = _stored_ratio(data, (10, 20), row["codec"])
+    assert row["ratio"] == pytest.approx(ratio) and row["nbytes"] == data.nbytes
