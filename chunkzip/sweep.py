@@ -51,10 +51,11 @@ def candidates(dtype: Any) -> list[CodecConfig]:
     """The configurations :func:`sweep` tries by default for data of ``dtype``.
 
     Blosc with lz4, lz4hc, zstd, zlib and blosclz, each without, with byte and with bit
-    shuffle, at levels 1, 5 and 9 (zstd: 1, 5 and 7, i.e. zstd levels 1, 9 and 13); Zstd (levels 1, 3, 9), LZ4, Zlib and GZip (levels 1, 5,
-    9), BZ2 (1, 9) and LZMA (presets 1, 6); and filter chains suited to the dtype: Delta in
-    front of Blosc/Zstd for integers, and for floats the lossy BitRound (two precisions) and
-    Quantize (2 and 4 decimal digits) in front of Blosc.
+    shuffle, at levels 1, 5 and 9 (zstd: 1, 5 and 7, i.e. zstd levels 1, 9 and 13); Zstd
+    (levels 1, 3, 9), LZ4, Zlib and GZip (levels 1, 5, 9), BZ2 (1, 9) and LZMA (presets 1,
+    6); and filter chains suited to the dtype: Delta in front of Blosc/Zstd for integers,
+    and for floats the lossy BitRound (two precisions) and Quantize (2 and 4 decimal digits)
+    in front of Blosc.
     """
     dt = np.dtype(dtype)
     if dt.kind == "O":
