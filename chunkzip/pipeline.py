@@ -311,12 +311,14 @@ class Pipeline:
             return True
         return False
 
-    def _run_kernel(self, fn: Callable[[], int], nchunks: int) -> int:
+    def _run_kernel(self, fn: Callable[[], int], nchunks: int, blocking_io: bool = False) -> int:
         """Run ``fn`` (a kernel call that takes chunks from a shared counter) on the
-        calling thread and, for big enough batches, on the pool's other threads too;
-        return the number of chunks left to the generic path."""
+        calling thread and, for big enough batches (any batch when ``blocking_io``:
+        file writes wait in system calls), on the pool's other threads too; return
+        the number of chunks left to the generic path."""
         total = nchunks * self.codec.nbytes
-        if nchunks < 2 or total < 4 * PARALLEL_MIN_CHUNK_BYTES or getattr(_in_worker, "active", False):
+        if nchunks < 2 or (total < 4 * PARALLEL_MIN_CHUNK_BYTES and not blocking_io) \
+                or getattr(_in_worker, "active", False):
             return fn()
         pool, nthreads = _get_pool()
         futures = [pool.submit(fn) for _ in range(min(nthreads, nchunks) - 1)]
@@ -350,6 +352,16 @@ class Pipeline:
             projs = list(indexer)
             self._read_generic([projs[i] for i in np.flatnonzero(status).tolist()], out)
 
+    def chunk_strides(self) -> list[int]:
+        """Strides (bytes) of a chunk in its memory order."""
+        cshape = self.meta.chunks
+        cstr = [0] * len(cshape)
+        acc = self.meta.dtype.itemsize
+        for d in (range(len(cshape) - 1, -1, -1) if self.codec.order == "C" else range(len(cshape))):
+            cstr[d] = acc
+            acc *= cshape[d]
+        return cstr
+
     @property
     def _fill_bytes(self) -> bytes:
         fb = self.__dict__.get("_fill_b")
@@ -367,7 +379,6 @@ class Pipeline:
             nchunks *= len(ps)
         if nchunks == 0:
             return
-        isz = meta.dtype.itemsize
         # per-dimension tables of in-chunk / output indices (a run: its first index only)
         srcs, dsts, stored, lens, runs = [], [], [], [], []
         out_strides = []
@@ -428,13 +439,7 @@ class Pipeline:
             combo += np.cumsum([0] + counts[:-1])
         keys = self._keys([[p.chunk for p in ps] for ps in dims])
         sources, from_files = self._sources(keys)
-        # chunk strides (bytes) in the chunk's memory order
-        cshape = meta.chunks
-        cstr = [0] * ndim
-        acc = isz
-        for d in (range(ndim - 1, -1, -1) if codec.order == "C" else range(ndim)):
-            cstr[d] = acc
-            acc *= cshape[d]
+        cshape, cstr = meta.chunks, self.chunk_strides()
         fill = self._fill_bytes
         status = np.zeros(nchunks, dtype=np.uint8)
         counter = np.zeros(1, dtype=np.int64)
@@ -557,6 +562,12 @@ class Pipeline:
     # -- write ---------------------------------------------------------------------------
     def write(self, projections: Iterable[Any], value: Any, scalar: bool) -> None:
         """Write ``value`` (an array laid out like the projections' output, or a scalar)."""
+        if not scalar and isinstance(value, np.ndarray):
+            from .chunk_writer import write_whole_chunks
+
+            rest = write_whole_chunks(self, projections, value)
+            if rest is not None:
+                projections = rest
         projs = list(projections)
         meta, codec, store, key_of = self.meta, self.codec, self.store, self.key
         full_cache: dict[str, bytes | None] = {}  # a scalar written to whole chunks encodes once
