@@ -21,6 +21,7 @@ import numpy as np
 
 from . import config
 from .metadata import ArrayMeta
+from .storage.batching import WRITE_BATCH_CHUNKS, ChunkBatch, wants_batches
 
 # ----------------------------------------------------------------------------- thread pool
 _pool: ThreadPoolExecutor | None = None
@@ -237,7 +238,13 @@ class Pipeline:
         self.meta = meta
         self.store = store
         self.prefix = prefix
-        self.codec = ChunkCodec(meta)
+        if meta.sharding is not None:
+            from .sharding import ShardCodec
+
+            self.codec: Any = ShardCodec(meta)
+            self.codec.skip_fill = not write_empty_chunks
+        else:
+            self.codec = ChunkCodec(meta)
         self.synchronizer = synchronizer
         self.write_empty_chunks = write_empty_chunks
         self.fill = meta.fill_value if meta.fill_value is not None or meta.dtype.kind == "O" \
@@ -263,7 +270,7 @@ class Pipeline:
         compression, or one Blosc stage; stored layout equals the in-memory one)."""
         codec = self.codec
         dt = codec.dtype
-        if codec.is_object or dt.hasobject or dt.itemsize == 0 or codec.raw_dtype != dt:
+        if self.meta.sharding is not None or codec.is_object or dt.hasobject or dt.itemsize == 0 or codec.raw_dtype != dt:
             return None
         if not codec.stages:
             return 0
@@ -285,6 +292,13 @@ class Pipeline:
         if len(strs) == 1:
             return [head + x for x in strs[0]]
         return [head + sep.join(t) for t in itertools.product(*strs)]
+
+    def _point_keys(self, chunk_coords: list) -> list[str]:
+        """Keys of the chunks (grid coordinates) of a point selection."""
+        meta = self.meta
+        sep = meta.separator
+        head = self.prefix + ("c" + sep if meta.key_encoding == "default" else "")
+        return [head + sep.join(map(str, cc)) for cc in chunk_coords]
 
     def _sources(self, keys: list[str]) -> tuple[list, bool]:
         paths = getattr(self.store, "local_paths", None)
@@ -466,10 +480,7 @@ class Pipeline:
         flat = flat.astype(np.int64, copy=False)
         dpos = np.zeros(0, np.int64) if order is None else order.astype(np.int64, copy=False)
         bnd = np.asarray(bounds, dtype=np.int64)
-        sep = meta.separator
-        head = self.prefix + ("c" + sep if meta.key_encoding == "default" else "")
-        keys = [head + sep.join(map(str, cc)) for cc in chunk_coords]
-        sources, from_files = self._sources(keys)
+        sources, from_files = self._sources(self._point_keys(chunk_coords))
         fill = self._fill_bytes
         status = np.zeros(nchunks, dtype=np.uint8)
         counter = np.zeros(1, dtype=np.int64)
@@ -526,6 +537,11 @@ class Pipeline:
     # -- read ----------------------------------------------------------------------------
     def read(self, projections: Iterable[Any], out: np.ndarray) -> None:
         """Fill ``out`` from the chunks the projections name."""
+        if self.meta.sharding is not None:
+            from .sharded_io import read_sharded
+
+            if read_sharded(self, projections, out):
+                return
         if self._fast_read(projections, out):
             return
         self._read_generic(projections, out)
@@ -533,6 +549,8 @@ class Pipeline:
     def _read_generic(self, projections: Iterable[Any], out: np.ndarray) -> None:
         projs = list(projections)
         store, codec, key_of, fill = self.store, self.codec, self.key, self.fill
+        if getattr(store, "batched_io", False) and len(projs) > 1:  # remote: one concurrent fetch
+            store = ChunkBatch(store, [key_of(p.chunk_coords) for p in projs])
         chunk_shape = self.meta.chunks
         order_ok = "C_CONTIGUOUS" if codec.order == "C" else "F_CONTIGUOUS"
 
@@ -560,7 +578,7 @@ class Pipeline:
         return None if raw is None else self.codec.decode(raw, key)
 
     # -- write ---------------------------------------------------------------------------
-    def write(self, projections: Iterable[Any], value: Any, scalar: bool) -> None:
+    def write(self, projections: Iterable[Any], value: Any, scalar: bool, _store: Any = None) -> None:
         """Write ``value`` (an array laid out like the projections' output, or a scalar)."""
         if not scalar and isinstance(value, np.ndarray):
             from .chunk_writer import write_whole_chunks
@@ -569,7 +587,15 @@ class Pipeline:
             if rest is not None:
                 projections = rest
         projs = list(projections)
-        meta, codec, store, key_of = self.meta, self.codec, self.store, self.key
+        if _store is None and wants_batches(self.store, self.synchronizer):
+            # remote: each batch's partial chunks fetched at once, its chunks sent at once
+            for lo in range(0, len(projs), WRITE_BATCH_CHUNKS):
+                part = projs[lo:lo + WRITE_BATCH_CHUNKS]
+                batch = ChunkBatch(self.store, [self.key(p.chunk_coords) for p in part if not p.is_complete_chunk])
+                self.write(part, value, scalar, _store=batch)
+                batch.flush()
+            return
+        meta, codec, store, key_of = self.meta, self.codec, self.store if _store is None else _store, self.key
         full_cache: dict[str, bytes | None] = {}  # a scalar written to whole chunks encodes once
         cache_lock = threading.Lock()
 

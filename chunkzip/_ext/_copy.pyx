@@ -10,8 +10,9 @@ Python describes a read once per *batch* (not per chunk):
 * point selections (coordinate / mask): per chunk a range of element offsets into the
   chunk (in its memory order) and of element positions in the 1-D output.
 
-Each chunk comes either as a bytes object (``None``: missing) or as a file path read
-here with open/read (a missing file: missing).  Missing chunks write the fill value.
+Each chunk comes either as a bytes object (``None``: missing), as a ``(bytes, offset,
+length)`` tuple (an inner chunk inside a shard's bytes, read in place) or as a file path
+read here with open/read (a missing file: missing).  Missing chunks write the fill value.
 Chunks are decoded (no compression, or one Blosc frame via c-blosc2 with one context
 per call) into a scratch buffer -- or straight into the output when the chunk is wholly
 selected and the output region has the chunk's layout -- and the selected part copied.
@@ -291,12 +292,21 @@ cdef int _batch_setup(Batch *b, const uint8_t[::1] fillv, uint8_t[::1] outv, bin
     if b.scratch == NULL or b.src == NULL or b.srclen == NULL:
         free(b.scratch); free(b.src); free(b.srclen)
         raise MemoryError()
+    cdef Py_ssize_t o, n
     for k in range(hi - lo):
         x = sources[lo + k]
         if x is None:
             b.src[k], b.srclen[k] = NULL, 0
         elif PyBytes_Check(x):
             b.src[k], b.srclen[k] = <const uint8_t *>PyBytes_AS_STRING(x), PyBytes_GET_SIZE(x)
+        elif type(x) is tuple and len(<tuple>x) == 3 and PyBytes_Check((<tuple>x)[0]):
+            # (buffer, offset, length): an inner chunk inside a shard's bytes, no copy
+            o, n = (<tuple>x)[1], (<tuple>x)[2]
+            if o < 0 or n < 0 or o > PyBytes_GET_SIZE((<tuple>x)[0]) - n:
+                b.src[k], b.srclen[k] = NULL, -1
+            else:
+                b.src[k] = <const uint8_t *>PyBytes_AS_STRING((<tuple>x)[0]) + o
+                b.srclen[k] = n
         else:
             b.src[k], b.srclen[k] = NULL, -1
     return 0
