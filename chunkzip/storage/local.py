@@ -69,6 +69,22 @@ class LocalStore(Store):
         enc, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
         return [(root + k).encode(enc, errors) for k in keys]
 
+    def write_targets(self, keys: list[str]) -> tuple[list[bytes], bytes] | None:
+        """For batch writers that create the files themselves (``_ext._write``): the
+        paths of ``keys`` with their directories made (once per store), and a tag that
+        makes temporary names (``.cztmp-<tag>-<name>``, hidden from listings) unique to
+        this process and call.  None when the store cannot be written that way.  The
+        keys are *not* validated: only for keys chunkzip builds, as :meth:`local_paths`."""
+        if self.read_only or os.sep != "/":
+            return None
+        for d in {k.rpartition("/")[0] for k in keys}:
+            directory = os.path.join(self.root, d) if d else self.root
+            if directory not in self._made:
+                os.makedirs(directory, exist_ok=True)
+                self._made.add(directory)
+        tag = f"{os.getpid()}-{threading.get_ident()}-{next(_counter)}"
+        return self.local_paths(keys), tag.encode()
+
     def get(self, key: str) -> bytes | None:
         try:
             with open(self._path(key), "rb") as f:
