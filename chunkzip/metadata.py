@@ -313,8 +313,9 @@ class ArrayMeta:
 
     @property
     def inner_chunks(self) -> tuple[int, ...]:
-        """The chunk shape the codec chain encodes (the innermost one when sharded)."""
-        return self.sharding.innermost_chunks() if self.sharding is not None else self.chunks
+        """The chunk shape inside a shard (``chunks`` when unsharded); for nested sharding
+        the first level's, as zarr-python 3 reports it."""
+        return self.sharding.chunk_shape if self.sharding is not None else self.chunks
 
     def with_shape(self, shape: tuple[int, ...]) -> "ArrayMeta":
         return replace(self, shape=tuple(shape))
