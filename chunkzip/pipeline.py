@@ -519,6 +519,10 @@ class Pipeline:
 
         Returns the element (a NumPy scalar), or None when the selection is not one
         in-bounds integer per dimension or the array needs the general path."""
+        if self.meta.sharding is not None:
+            from .sharded_io import read_item_sharded
+
+            return read_item_sharded(self, selection)
         kind = self._kernel_kind_cached
         meta = self.meta
         if kind is None or not FAST_READ:
