@@ -5,12 +5,14 @@ from . import codecs, config, storage
 from .api import (ArrayNotFoundError, ContainsArrayError, array, create, empty, empty_like, full, full_like,
                   load, ones, ones_like, open, open_array, save, zeros, zeros_like)
 from .array import Array, ReadOnlyError
+from .clib import get_include, get_library_dir
 from .copying import copy
 from .hierarchy_copy import copy_all, copy_store
 from .hierarchy import Group, consolidate_metadata, group, open_consolidated, open_group
 from .nodes import ContainsGroupError, GroupNotFoundError, NodeNotFoundError
 from .metadata import MetadataError
 from .pipeline import ChunkDecodeError
+from .sweep import sweep
 from .sync import ProcessSynchronizer, ThreadSynchronizer
 
 __version__ = "0.1.0"
@@ -19,7 +21,8 @@ __all__ = [
     "Array", "ArrayNotFoundError", "ChunkDecodeError", "ContainsArrayError", "MetadataError", "ReadOnlyError",
     "ProcessSynchronizer", "ThreadSynchronizer", "array", "codecs", "config", "copy", "create", "empty",
     "empty_like", "full", "full_like", "load", "ones", "ones_like", "open", "open_array", "save", "storage",
-    "zeros", "zeros_like",
+    "sweep", "zeros", "zeros_like",
     "Group", "ContainsGroupError", "GroupNotFoundError", "NodeNotFoundError", "consolidate_metadata", "group",
     "open_consolidated", "open_group", "copy_all", "copy_store",
 ]
+__all__ += ["get_include", "get_library_dir"]

@@ -70,11 +70,12 @@ def _clear(store: Any, path: str) -> None:
     store.delete_many(list(store.list_prefix(p)))
 
 
-def open_args(store: Any, mode: str, path: str | None) -> tuple[Any, str]:
+def open_args(store: Any, mode: str, path: str | None, storage_options: dict | None = None) -> tuple[Any, str]:
     """Check ``mode``; return the store (read-only for mode 'r') and the normalised path."""
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
-    return normalize_store_like(store, read_only=(mode == "r")), normalize_path(path)
+    st = normalize_store_like(store, read_only=(mode == "r"), storage_options=storage_options)
+    return st, normalize_path(path)
 
 
 def _load(store: Any, path: str, *, read_only: bool, synchronizer: Any, write_empty_chunks: Any,
@@ -99,7 +100,8 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
            overwrite: bool = False, path: str | None = None, filters: Any = None, object_codec: Any = None,
            dimension_separator: str | None = None, write_empty_chunks: bool | None = None,
            zarr_format: int | None = None, attributes: dict | None = None, read_only: bool = False,
-           dimension_names: Any = None, compressors: Any = None, **kwargs: Any) -> Array:
+           dimension_names: Any = None, compressors: Any = None, shards: Any = None,
+           storage_options: dict | None = None, **kwargs: Any) -> Array:
     """Create an array.
 
     Parameters
@@ -116,8 +118,9 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
         Value of never-written elements (default 0, NaT for datetimes).
     order : {'C', 'F'}
         Memory layout inside chunks.
-    store : path, MutableMapping or Store, optional
-        Default: a new :class:`~chunkzip.storage.MemoryStore`.
+    store : path, URL, MutableMapping or Store, optional
+        Default: a new :class:`~chunkzip.storage.MemoryStore`. URLs (``s3://``, ``gs://``,
+        ``memory://``, ...) open a :class:`~chunkzip.storage.FsspecStore`.
     synchronizer : ThreadSynchronizer or ProcessSynchronizer, optional
     overwrite : bool
         Replace what is stored at ``path``.
@@ -136,6 +139,13 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
     dimension_names : sequence of str, optional (v3 only)
     compressors : list of Codec, optional
         Several bytes→bytes codecs (v3), instead of ``compressor``.
+    shards : int or tuple of ints, optional (v3 only)
+        Store the chunks in shards of this shape (the ``sharding_indexed`` codec, as
+        zarr-python 3's ``shards=``): ``chunks`` is then the inner chunk shape and every
+        shard dimension a multiple of it. ``{"shape": ..., "index_location": "start"}``
+        puts the shard index at the start instead of the end.
+    storage_options : dict, optional
+        Options of the fsspec file system when ``store`` is a URL (credentials, endpoint).
 
     Returns
     -------
@@ -169,13 +179,13 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
         fill_value = default_fill_value(dt, fmt)
     elif fill_value is _ZERO:
         fill_value = np.zeros((), dtype=dt)[()] if dt.kind != "O" else default_fill_value(dt, fmt)
-    st = normalize_store_like(store)
+    st = normalize_store_like(store, storage_options=storage_options)
     path = normalize_path(path)
     if st.read_only:
         raise PermissionError(f"cannot create an array in read-only store {st!r}")
     meta = build(shape, chunks, dt, zarr_format=fmt, fill_value=fill_value, order=order, filters=flts,
                  compressors=comps, object_codec=obj_codec, separator=dimension_separator,
-                 attributes=attributes, dimension_names=dimension_names)
+                 attributes=attributes, dimension_names=dimension_names, shards=shards)
     if _exists(st, path) is not None:
         if not overwrite:
             raise ContainsArrayError(f"an array or group already exists at path {path!r} in {st!r}; "
@@ -213,6 +223,8 @@ def array(data: Any, **kwargs: Any) -> Array:
     """Create an array holding ``data`` (array-like, or another Array copied chunk by chunk)."""
     if isinstance(data, Array):
         kwargs.setdefault("dtype", data.dtype)
+        if "chunks" not in kwargs and data.shards is not None:
+            kwargs.setdefault("shards", data.shards)
         kwargs.setdefault("chunks", data.chunks)
         if data.dtype.kind == "O":
             kwargs.setdefault("object_codec", data._meta.object_codec)
@@ -237,6 +249,8 @@ def array(data: Any, **kwargs: Any) -> Array:
 
 def _like(a: Any, kwargs: dict) -> dict:
     if isinstance(a, Array):
+        if "chunks" not in kwargs and a.shards is not None:
+            kwargs.setdefault("shards", a.shards)
         kwargs.setdefault("chunks", a.chunks)
         kwargs.setdefault("dtype", a.dtype)
         kwargs.setdefault("order", a.order)
@@ -281,14 +295,17 @@ def empty_like(a: Any, **kwargs: Any) -> Array:
 # ----------------------------------------------------------------------------- opening
 def open_array(store: Any = None, mode: str = "a", shape: Any = None, *, path: str | None = None,
                zarr_format: int | None = None, synchronizer: Any = None,
-               write_empty_chunks: bool | None = None, **kwargs: Any) -> Array:
+               write_empty_chunks: bool | None = None, storage_options: dict | None = None,
+               **kwargs: Any) -> Array:
     """Open an array, creating it when the mode allows.
 
     Modes: ``'r'`` read only (must exist), ``'r+'`` read/write (must exist), ``'a'``
     read/write, created if missing, ``'w'`` create (replacing what is there), ``'w-'``/``'x'``
     create, failing if something exists. Creation keywords are those of :func:`create`.
+    ``store`` may be a URL (``s3://bucket/x.zarr``, ``https://host/x.zarr``) opened with
+    ``storage_options``.
     """
-    st, path = open_args(store, mode, path)
+    st, path = open_args(store, mode, path, storage_options)
     if mode in ("r", "r+"):
         return _load(st, path, read_only=(mode == "r"), synchronizer=synchronizer,
                      write_empty_chunks=write_empty_chunks, zarr_format=zarr_format)
@@ -302,13 +319,13 @@ def open_array(store: Any = None, mode: str = "a", shape: Any = None, *, path: s
 
 
 def open(store: Any = None, mode: str = "a", *, path: str | None = None, zarr_format: int | None = None,  # noqa: A001
-         use_consolidated: bool | None = None, **kwargs: Any) -> Any:
+         use_consolidated: bool | None = None, storage_options: dict | None = None, **kwargs: Any) -> Any:
     """Open the array or group at ``store``/``path``, whichever is there.
 
     Consolidated metadata is used when the group has some (``use_consolidated=False``
     reads the files instead). When nothing is there and the mode allows creating, an
     array is created when ``shape`` is given (see :func:`open_array`), otherwise a group
-    (see :func:`chunkzip.open_group`).
+    (see :func:`chunkzip.open_group`). ``store`` may be a URL opened with ``storage_options``.
 
     Returns
     -------
@@ -317,7 +334,7 @@ def open(store: Any = None, mode: str = "a", *, path: str | None = None, zarr_fo
     from .hierarchy import open_group_at, open_node
     from .nodes import read_node
 
-    st, path = open_args(store, mode, path)
+    st, path = open_args(store, mode, path, storage_options)
     node = read_node(st, path, zarr_format) if mode != "w" else None
     if node is None and mode in ("r", "r+"):
         raise ArrayNotFoundError(f"no array or group found at path {path!r} in {st!r}")

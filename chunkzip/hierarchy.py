@@ -490,7 +490,7 @@ def _load_consolidated(store: Any, path: str, node: Node, meta: GroupMeta,
 
 def open_group(store: Any = None, *, mode: str = "a", path: str | None = None, zarr_format: int | None = None,
                attributes: dict | None = None, use_consolidated: bool | None = None,
-               synchronizer: Any = None) -> Group:
+               synchronizer: Any = None, storage_options: dict | None = None) -> Group:
     """Open a group, creating it when the mode allows.
 
     Parameters
@@ -512,6 +512,8 @@ def open_group(store: Any = None, *, mode: str = "a", path: str | None = None, z
         False: read every node from the store's files.
     synchronizer : optional
         Passed on to the arrays of the group.
+    storage_options : dict, optional
+        For a URL ``store`` (``s3://...``, ``https://...``): passed to fsspec.
 
     Returns
     -------
@@ -519,7 +521,7 @@ def open_group(store: Any = None, *, mode: str = "a", path: str | None = None, z
     """
     if zarr_format not in (None, 2, 3):
         raise ValueError(f"zarr_format must be 2, 3 or None, got {zarr_format!r}")
-    st, path = open_args(store, mode, path)
+    st, path = open_args(store, mode, path, storage_options)
     node = _nodes.read_node(st, path, zarr_format) if mode != "w" else None
     return open_group_at(st, path, node, mode=mode, zarr_format=zarr_format, attributes=attributes,
                          use_consolidated=use_consolidated, synchronizer=synchronizer)

@@ -13,7 +13,9 @@ import os
 import re
 from dataclasses import dataclass, field
 
-SPEC = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "spec", "working-with-arrays.rst")
+#: the spec lives beside the checkout (``../shared``); CHUNKZIP_SPEC points elsewhere (e.g. from a worktree)
+SPEC = os.environ.get("CHUNKZIP_SPEC") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "shared", "spec", "working-with-arrays.rst")
 
 _TODO = re.compile(r"^(?P<lhs>\s*(?:[\w.\[\]'\"]+\s*=\s*)?)None\s*#\s*TODO:\s*(?P<code>.+)$")
 _PROMPT = re.compile(r"^\s*In \[\d+\]:\s?(?P<code>.*)$")

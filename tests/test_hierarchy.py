@@ -321,3 +321,63 @@ def test_bad_consolidated_metadata_is_a_clear_error(fmt):
     with pytest.raises(cz.MetadataError, match=match):
         cz.open(store)
     assert isinstance(cz.open(store, use_consolidated=False), cz.Group)
+
+
+# ----------------------------------------------------------------------------- random hierarchies vs a model
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_NAMES = st.sampled_from(["a", "b", "c", "d"])
+_OPS = st.lists(st.tuples(st.sampled_from(["group", "array", "delete"]), st.lists(_NAMES, min_size=1, max_size=3)),
+                min_size=1, max_size=12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(ops=_OPS, fmt=st.sampled_from([2, 3]), consolidate_first=st.booleans())
+def test_random_hierarchies_match_a_model(ops, fmt, consolidate_first):
+    """Random create/delete sequences: the members at every depth equal a dict model, read
+    from the files, from fresh consolidated metadata and through a consolidated group that
+    made the changes (kept in step); failed operations change nothing."""
+    store = MemoryStore()
+    g = cz.group(store, zarr_format=fmt)
+    if consolidate_first:
+        cz.consolidate_metadata(store)
+        g = cz.open_group(store, mode="r+")
+    model: dict[str, str] = {}
+    for op, parts in ops:
+        path = "/".join(parts)
+        parents = ["/".join(parts[:i]) for i in range(1, len(parts))]
+        before = dict(store._map)
+        blocked = any(model.get(p) == "array" for p in parents)
+        if op == "delete":
+            if path in model and not blocked:
+                del g[path]
+                for k in [k for k in model if k == path or k.startswith(path + "/")]:
+                    del model[k]
+            else:
+                with pytest.raises(KeyError):
+                    del g[path]
+            continue
+        if path in model or blocked:
+            with pytest.raises(FileExistsError):
+                g.create_group(path) if op == "group" else g.create_array(path, shape=(2,), dtype="i1")
+            assert dict(store._map) == before
+            continue
+        if op == "group":
+            g.create_group(path)
+        else:
+            g.create_array(path, shape=(2,), dtype="i1")[:] = len(path)
+        for p in parents:
+            model.setdefault(p, "group")
+        model[path] = op
+    views = [g, cz.open_group(store, use_consolidated=False)]
+    if consolidate_first:
+        views.append(cz.open_consolidated(store))
+    cz.consolidate_metadata(store)
+    views.append(cz.open_consolidated(store))
+    for view in views:
+        got = {k: "group" if isinstance(v, cz.Group) else "array" for k, v in view.members(max_depth=None)}
+        assert got == model
+        for k, kind in model.items():
+            if kind == "array":
+                np.testing.assert_array_equal(view[k][:], [len(k)] * 2)
