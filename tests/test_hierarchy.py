@@ -226,6 +226,24 @@ def test_v3_implicit_groups_as_zarr_python_reads_them(tmp_path):
         cz.open_group(str(p), mode="r", path="x")
 
 
+def test_local_store_list_dir_is_one_directory_read_with_the_base_meaning(tmp_path):
+    """LocalStore.list_dir reads one directory but answers what the base definition (over
+    list_prefix) answers, also after deletes left empty directories behind."""
+    from chunkzip.storage.base import Store
+
+    g = cz.group(str(tmp_path))
+    g.create_array("a/b", shape=(10,), chunks=2)[:] = 1
+    g.create_group("e/f")
+    del g["e"]
+    (tmp_path / "x" / "y").mkdir(parents=True)
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "k").write_bytes(b"1")
+    s = LocalStore(str(tmp_path))
+    for p in ["", "a/", "a/b/", "a/b/c/", "nope/", "e/", "x/", "w/"]:
+        assert s.list_dir(p) == Store.list_dir(s, p), p
+    assert s.list_dir("") == ["a", "w", "zarr.json"]
+
+
 # ----------------------------------------------------------------------------- consolidated metadata
 class CountingStore(MemoryStore):
     """Counts reads, to show that a consolidated hierarchy is opened with one."""

@@ -132,10 +132,6 @@ class ZipStore(Store):
             names = list(self._file().NameToInfo)  # one entry per key, duplicates collapsed
         return iter([k for k in names if k.startswith(prefix) and not k.endswith("/")])
 
-    def list_dir(self, prefix: str) -> list[str]:
-        n = len(prefix)
-        return sorted({k[n:].split("/", 1)[0] for k in self.list_prefix(prefix)})
-
     def getsize(self, key: str) -> int:
         with self._lock:
             info = self._file().NameToInfo.get(key)
