@@ -362,12 +362,38 @@ class Group:
         self._prepare(rel, overwrite, "array")
         z = create(shape, dtype=dtype, store=self._store, path=join(self._path, rel), zarr_format=self.zarr_format,
                    synchronizer=self._synchronizer, **kwargs)
-        if data is not None:
+        if isinstance(data, Array):
+            from .copying import copy_into
+
+            copy_into(data, z)  # slab by slab, not the whole source in memory
+        elif data is not None:
             z[...] = data
         if self._consolidated is not None:
             self._added(rel, _array_node(z))
             return self._open(rel, _array_node(z))
         return z
+
+    def zeros(self, name: str, *, shape: Any, **kwargs: Any) -> Array:
+        """A member array of zeros (see :meth:`create_array`)."""
+        from .api import _ZERO
+
+        return self.create_array(name, shape=shape, fill_value=_ZERO, **kwargs)
+
+    def ones(self, name: str, *, shape: Any, **kwargs: Any) -> Array:
+        """A member array of ones."""
+        return self.create_array(name, shape=shape, fill_value=1, **kwargs)
+
+    def full(self, name: str, *, shape: Any, fill_value: Any, **kwargs: Any) -> Array:
+        """A member array filled with ``fill_value``."""
+        return self.create_array(name, shape=shape, fill_value=fill_value, **kwargs)
+
+    def empty(self, name: str, *, shape: Any, **kwargs: Any) -> Array:
+        """A member array with no chunk written (reads give the fill value)."""
+        return self.create_array(name, shape=shape, **kwargs)
+
+    def array(self, name: str, data: Any, **kwargs: Any) -> Array:
+        """A member array holding ``data``."""
+        return self.create_array(name, data=data, **kwargs)
 
     def require_array(self, name: str, *, shape: Any, dtype: Any = None, exact: bool = False,
                       **kwargs: Any) -> Array:

@@ -83,6 +83,17 @@ def test_require_and_overwrite(fmt):
     np.testing.assert_array_equal(g["arr"][:], np.arange(4))
 
 
+def test_creation_shortcuts(fmt):
+    g = cz.group(MemoryStore(), zarr_format=fmt)
+    np.testing.assert_array_equal(g.zeros("z", shape=3, dtype="i2")[:], [0, 0, 0])
+    np.testing.assert_array_equal(g.ones("o", shape=2)[:], [1.0, 1.0])
+    np.testing.assert_array_equal(g.full("f", shape=2, fill_value=7, dtype="u1")[:], [7, 7])
+    assert g.empty("e", shape=(4, 4), chunks=2).nchunks_initialized == 0
+    src = cz.array(np.arange(50).reshape(5, 10), chunks=(2, 3))
+    np.testing.assert_array_equal(g.array("c", src, chunks=(5, 5))[:], np.arange(50).reshape(5, 10))
+    assert g["c"].chunks == (5, 5) and sorted(g.array_keys()) == ["c", "e", "f", "o", "z"]
+
+
 def test_group_and_array_at_the_same_path_refused_and_nothing_changes(fmt):
     store = MemoryStore()
     g = _build(store, fmt)
