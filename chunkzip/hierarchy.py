@@ -213,8 +213,7 @@ class Group:
         rel = _check_name(name)
         if self._node(rel) is None:
             raise KeyError(f"no array or group named {rel!r} in group {self.name!r}")
-        p = prefix(join(self._path, rel))
-        self._store.delete_many(list(self._store.list_prefix(p)))
+        self._store.rmdir(join(self._path, rel))  # every key below (and, on disk, the emptied directories)
         if self._consolidated is not None:
             self._consolidated.remove(rel)
 
