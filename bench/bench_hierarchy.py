@@ -2,7 +2,8 @@
 on the same store (written and consolidated by zarr-python), in Zarr v2 and v3.
 
 The workload: open the root (consolidated metadata found and used by default), walk every
-member at every depth and read each array's shape and dtype.
+member at every depth and read each array's shape and dtype. One more row does the same
+from the files (``use_consolidated=False``: one metadata read per node).
 
 Run: ``pytest bench/bench_hierarchy.py --benchmark-json=bench/hierarchy.json`` then
 ``python bench/report.py bench/hierarchy.json``.
@@ -51,18 +52,18 @@ def _walk(group, array_type) -> int:
     return n
 
 
-def _chunkzip(path: str) -> int:
+def _chunkzip(path: str, use_consolidated: bool | None = None) -> int:
     import chunkzip as cz
 
-    return _walk(cz.open(path, mode="r"), cz.Array)
+    return _walk(cz.open(path, mode="r", use_consolidated=use_consolidated), cz.Array)
 
 
-def _zarr(path: str) -> int:
+def _zarr(path: str, use_consolidated: bool | None = None) -> int:
     import zarr
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _walk(zarr.open(path, mode="r"), zarr.Array)
+        return _walk(zarr.open_group(path, mode="r", use_consolidated=use_consolidated), zarr.Array)
 
 
 def _run(benchmark, lib: str, path: str, fmt: int) -> None:
@@ -79,3 +80,10 @@ def test_open_and_list_consolidated_v2(benchmark, lib, hierarchy_v2):
 @pytest.mark.parametrize("lib", ["chunkzip", "zarr-python"])
 def test_open_and_list_consolidated_v3(benchmark, lib, hierarchy_v3):
     _run(benchmark, lib, hierarchy_v3, 3)
+
+
+@pytest.mark.parametrize("lib", ["chunkzip", "zarr-python"])
+def test_open_and_list_from_files_v3(benchmark, lib, hierarchy_v3):
+    benchmark.group = "open + list 1,000 arrays from their zarr.json files (v3, use_consolidated=False)"
+    fn = _chunkzip if lib == "chunkzip" else _zarr
+    assert benchmark.pedantic(fn, (hierarchy_v3, False), rounds=5, warmup_rounds=1) == 2 * N_GROUPS * N_PER_GROUP

@@ -357,13 +357,13 @@ def open_like(a: Any, path: Any, **kwargs: Any) -> Array:
 
 
 def open(store: Any = None, mode: str = "a", *, path: str | None = None, zarr_format: int | None = None,  # noqa: A001
-         use_consolidated: bool | None = None, **kwargs: Any) -> Any:
+         use_consolidated: bool | None = None, storage_options: dict | None = None, **kwargs: Any) -> Any:
     """Open the array or group at ``store``/``path``, whichever is there.
 
     Consolidated metadata is used when the group has some (``use_consolidated=False``
     reads the files instead). When nothing is there and the mode allows creating, an
     array is created when ``shape`` is given (see :func:`open_array`), otherwise a group
-    (see :func:`chunkzip.open_group`).
+    (see :func:`chunkzip.open_group`). ``store`` may be a URL opened with ``storage_options``.
 
     Returns
     -------
@@ -372,7 +372,7 @@ def open(store: Any = None, mode: str = "a", *, path: str | None = None, zarr_fo
     from .hierarchy import open_group_at, open_node
     from .nodes import read_node
 
-    st, path = open_args(store, mode, path, kwargs.pop("storage_options", None))
+    st, path = open_args(store, mode, path, storage_options)
     node = read_node(st, path, zarr_format) if mode != "w" else None
     if node is None and mode in ("r", "r+"):
         raise ArrayNotFoundError(f"no array or group found at path {path!r} in {st!r}")

@@ -213,8 +213,7 @@ class Group:
         rel = _check_name(name)
         if self._node(rel) is None:
             raise KeyError(f"no array or group named {rel!r} in group {self.name!r}")
-        p = prefix(join(self._path, rel))
-        self._store.delete_many(list(self._store.list_prefix(p)))
+        self._store.rmdir(join(self._path, rel))  # every key below (and, on disk, the emptied directories)
         if self._consolidated is not None:
             self._consolidated.remove(rel)
 
@@ -362,12 +361,38 @@ class Group:
         self._prepare(rel, overwrite, "array")
         z = create(shape, dtype=dtype, store=self._store, path=join(self._path, rel), zarr_format=self.zarr_format,
                    synchronizer=self._synchronizer, **kwargs)
-        if data is not None:
+        if isinstance(data, Array):
+            from .copying import copy_into
+
+            copy_into(data, z)  # slab by slab, not the whole source in memory
+        elif data is not None:
             z[...] = data
         if self._consolidated is not None:
             self._added(rel, _array_node(z))
             return self._open(rel, _array_node(z))
         return z
+
+    def zeros(self, name: str, *, shape: Any, **kwargs: Any) -> Array:
+        """A member array of zeros (see :meth:`create_array`)."""
+        from .api import _ZERO
+
+        return self.create_array(name, shape=shape, fill_value=_ZERO, **kwargs)
+
+    def ones(self, name: str, *, shape: Any, **kwargs: Any) -> Array:
+        """A member array of ones."""
+        return self.create_array(name, shape=shape, fill_value=1, **kwargs)
+
+    def full(self, name: str, *, shape: Any, fill_value: Any, **kwargs: Any) -> Array:
+        """A member array filled with ``fill_value``."""
+        return self.create_array(name, shape=shape, fill_value=fill_value, **kwargs)
+
+    def empty(self, name: str, *, shape: Any, **kwargs: Any) -> Array:
+        """A member array with no chunk written (reads give the fill value)."""
+        return self.create_array(name, shape=shape, **kwargs)
+
+    def array(self, name: str, data: Any, **kwargs: Any) -> Array:
+        """A member array holding ``data``."""
+        return self.create_array(name, data=data, **kwargs)
 
     def require_array(self, name: str, *, shape: Any, dtype: Any = None, exact: bool = False,
                       **kwargs: Any) -> Array:
@@ -490,7 +515,7 @@ def _load_consolidated(store: Any, path: str, node: Node, meta: GroupMeta,
 
 def open_group(store: Any = None, *, mode: str = "a", path: str | None = None, zarr_format: int | None = None,
                attributes: dict | None = None, use_consolidated: bool | None = None,
-               synchronizer: Any = None) -> Group:
+               synchronizer: Any = None, storage_options: dict | None = None) -> Group:
     """Open a group, creating it when the mode allows.
 
     Parameters
@@ -512,6 +537,8 @@ def open_group(store: Any = None, *, mode: str = "a", path: str | None = None, z
         False: read every node from the store's files.
     synchronizer : optional
         Passed on to the arrays of the group.
+    storage_options : dict, optional
+        For a URL ``store`` (``s3://...``, ``https://...``): passed to fsspec.
 
     Returns
     -------
@@ -519,7 +546,7 @@ def open_group(store: Any = None, *, mode: str = "a", path: str | None = None, z
     """
     if zarr_format not in (None, 2, 3):
         raise ValueError(f"zarr_format must be 2, 3 or None, got {zarr_format!r}")
-    st, path = open_args(store, mode, path)
+    st, path = open_args(store, mode, path, storage_options)
     node = _nodes.read_node(st, path, zarr_format) if mode != "w" else None
     return open_group_at(st, path, node, mode=mode, zarr_format=zarr_format, attributes=attributes,
                          use_consolidated=use_consolidated, synchronizer=synchronizer)

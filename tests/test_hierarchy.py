@@ -83,6 +83,17 @@ def test_require_and_overwrite(fmt):
     np.testing.assert_array_equal(g["arr"][:], np.arange(4))
 
 
+def test_creation_shortcuts(fmt):
+    g = cz.group(MemoryStore(), zarr_format=fmt)
+    np.testing.assert_array_equal(g.zeros("z", shape=3, dtype="i2")[:], [0, 0, 0])
+    np.testing.assert_array_equal(g.ones("o", shape=2)[:], [1.0, 1.0])
+    np.testing.assert_array_equal(g.full("f", shape=2, fill_value=7, dtype="u1")[:], [7, 7])
+    assert g.empty("e", shape=(4, 4), chunks=2).nchunks_initialized == 0
+    src = cz.array(np.arange(50).reshape(5, 10), chunks=(2, 3))
+    np.testing.assert_array_equal(g.array("c", src, chunks=(5, 5))[:], np.arange(50).reshape(5, 10))
+    assert g["c"].chunks == (5, 5) and sorted(g.array_keys()) == ["c", "e", "f", "o", "z"]
+
+
 def test_group_and_array_at_the_same_path_refused_and_nothing_changes(fmt):
     store = MemoryStore()
     g = _build(store, fmt)
@@ -226,6 +237,26 @@ def test_v3_implicit_groups_as_zarr_python_reads_them(tmp_path):
         cz.open_group(str(p), mode="r", path="x")
 
 
+def test_local_store_list_dir_is_one_directory_read_with_the_base_meaning(tmp_path):
+    """LocalStore.list_dir reads one directory but answers what the base definition (over
+    list_prefix) answers, also after deletes left empty directories behind."""
+    from chunkzip.storage.base import Store
+
+    g = cz.group(str(tmp_path))
+    g.create_array("a/b", shape=(10,), chunks=2)[:] = 1
+    g.create_group("e/f")
+    del g["e"]
+    assert not (tmp_path / "e").exists()  # del removes the emptied directories too
+    (tmp_path / "e" / "f").mkdir(parents=True)  # as another tool might leave them
+    (tmp_path / "x" / "y").mkdir(parents=True)
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "k").write_bytes(b"1")
+    s = LocalStore(str(tmp_path))
+    for p in ["", "a/", "a/b/", "a/b/c/", "nope/", "e/", "x/", "w/"]:
+        assert s.list_dir(p) == Store.list_dir(s, p), p
+    assert s.list_dir("") == ["a", "w", "zarr.json"]
+
+
 # ----------------------------------------------------------------------------- consolidated metadata
 class CountingStore(MemoryStore):
     """Counts reads, to show that a consolidated hierarchy is opened with one."""
@@ -321,3 +352,63 @@ def test_bad_consolidated_metadata_is_a_clear_error(fmt):
     with pytest.raises(cz.MetadataError, match=match):
         cz.open(store)
     assert isinstance(cz.open(store, use_consolidated=False), cz.Group)
+
+
+# ----------------------------------------------------------------------------- random hierarchies vs a model
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_NAMES = st.sampled_from(["a", "b", "c", "d"])
+_OPS = st.lists(st.tuples(st.sampled_from(["group", "array", "delete"]), st.lists(_NAMES, min_size=1, max_size=3)),
+                min_size=1, max_size=12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(ops=_OPS, fmt=st.sampled_from([2, 3]), consolidate_first=st.booleans())
+def test_random_hierarchies_match_a_model(ops, fmt, consolidate_first):
+    """Random create/delete sequences: the members at every depth equal a dict model, read
+    from the files, from fresh consolidated metadata and through a consolidated group that
+    made the changes (kept in step); failed operations change nothing."""
+    store = MemoryStore()
+    g = cz.group(store, zarr_format=fmt)
+    if consolidate_first:
+        cz.consolidate_metadata(store)
+        g = cz.open_group(store, mode="r+")
+    model: dict[str, str] = {}
+    for op, parts in ops:
+        path = "/".join(parts)
+        parents = ["/".join(parts[:i]) for i in range(1, len(parts))]
+        before = dict(store._map)
+        blocked = any(model.get(p) == "array" for p in parents)
+        if op == "delete":
+            if path in model and not blocked:
+                del g[path]
+                for k in [k for k in model if k == path or k.startswith(path + "/")]:
+                    del model[k]
+            else:
+                with pytest.raises(KeyError):
+                    del g[path]
+            continue
+        if path in model or blocked:
+            with pytest.raises(FileExistsError):
+                g.create_group(path) if op == "group" else g.create_array(path, shape=(2,), dtype="i1")
+            assert dict(store._map) == before
+            continue
+        if op == "group":
+            g.create_group(path)
+        else:
+            g.create_array(path, shape=(2,), dtype="i1")[:] = len(path)
+        for p in parents:
+            model.setdefault(p, "group")
+        model[path] = op
+    views = [g, cz.open_group(store, use_consolidated=False)]
+    if consolidate_first:
+        views.append(cz.open_consolidated(store))
+    cz.consolidate_metadata(store)
+    views.append(cz.open_consolidated(store))
+    for view in views:
+        got = {k: "group" if isinstance(v, cz.Group) else "array" for k, v in view.members(max_depth=None)}
+        assert got == model
+        for k, kind in model.items():
+            if kind == "array":
+                np.testing.assert_array_equal(view[k][:], [len(k)] * 2)

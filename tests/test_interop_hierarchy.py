@@ -212,3 +212,17 @@ def test_xarray_reads_chunkzip_hierarchy(tmp_path, fmt):
         np.testing.assert_array_equal(back[name].values, ds[name].values)
     sub = x.open_zarr(p, zarr_format=fmt, consolidated=False)
     assert set(sub.variables) == set(ds.variables)
+
+
+def test_create_array_passes_creation_keywords_through_shards(tmp_path):
+    """Group.create_array takes every keyword create() takes, e.g. shards= (issue 11)."""
+    p = str(tmp_path / "sh.zarr")
+    g = cz.group(p)
+    try:
+        a = g.create_array("s", shape=(8, 8), chunks=(2, 2), shards=(4, 4), dtype="i4")
+    except TypeError as e:  # pragma: no cover - only without sharding support
+        pytest.skip(f"create() has no shards= here ({e})")
+    a[:] = np.arange(64).reshape(8, 8)
+    cz.consolidate_metadata(p)
+    np.testing.assert_array_equal(zarr.open_consolidated(p)["s"][:], np.arange(64).reshape(8, 8))
+    assert cz.open(p, mode="r")["s"].shards == (4, 4)

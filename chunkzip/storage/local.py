@@ -201,6 +201,26 @@ class LocalStore(Store):
         except OSError:
             return 0
 
+    def list_dir(self, prefix: str) -> list[str]:
+        """Names directly below ``prefix``: one directory read, not a walk of the subtree
+        (a group's listing then does not visit its arrays' chunk files)."""
+        if prefix and not prefix.endswith("/"):
+            return super().list_dir(prefix)
+        base = os.path.join(self.root, *validate_key(prefix[:-1]).split("/")) if prefix else self.root
+        try:
+            with os.scandir(base) as it:
+                entries = [e for e in it if not e.name.startswith(self._TMP_PREFIX)]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        # a directory counts only when it holds a key (deletes leave empty directories behind)
+        return sorted(e.name for e in entries if not e.is_dir() or self._holds_file(e.path))
+
+    def _holds_file(self, directory: str) -> bool:
+        for _dirpath, _dirs, files in os.walk(directory):
+            if any(not f.startswith(self._TMP_PREFIX) for f in files):
+                return True
+        return False
+
     def size_prefix(self, prefix: str) -> int:
         total = 0
         for k in self.list_prefix(prefix):

@@ -132,10 +132,6 @@ class ZipStore(Store):
             names = list(self._file().NameToInfo)  # one entry per key, duplicates collapsed
         return iter([k for k in names if k.startswith(prefix) and not k.endswith("/")])
 
-    def list_dir(self, prefix: str) -> list[str]:
-        n = len(prefix)
-        return sorted({k[n:].split("/", 1)[0] for k in self.list_prefix(prefix)})
-
     def getsize(self, key: str = "") -> int:
         """Bytes of member ``key``; for a path that is no member (``""`` for the root),
         the total below it (uncompressed sizes, from the zip directory)."""
