@@ -5,6 +5,7 @@ from . import codecs, config, storage
 from .api import (ArrayNotFoundError, ContainsArrayError, array, create, empty, empty_like, full, full_like,
                   load, ones, ones_like, open, open_array, save, zeros, zeros_like)
 from .array import Array, ReadOnlyError
+from .clib import get_include, get_library_dir
 from .copying import copy
 from .metadata import MetadataError
 from .pipeline import ChunkDecodeError
@@ -19,3 +20,4 @@ __all__ = [
     "empty_like", "full", "full_like", "load", "ones", "ones_like", "open", "open_array", "save", "storage",
     "sweep", "zeros", "zeros_like",
 ]
+__all__ += ["get_include", "get_library_dir"]

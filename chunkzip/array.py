@@ -257,6 +257,9 @@ class Array:
         return result
 
     def __getitem__(self, selection: Any) -> Any:
+        item = self._pipeline.read_item(selection)  # one element: no indexer needed
+        if item is not None:
+            return item
         fields, selection = indexing.pop_fields(selection)
         return self._read(indexing.indexer_for_getitem(selection, self.shape, self._grid), fields)
 

@@ -226,6 +226,9 @@ def _slice_tables(ps: list) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
     return src, dst, stored, n, run
 
 
+_NO_POSITIONS = np.zeros(0, np.int64)  # read_points: points go to out[i] in order
+
+
 # ----------------------------------------------------------------------------- batched I/O
 class Pipeline:
     """Chunk reads and writes of one array on its store."""
@@ -239,6 +242,7 @@ class Pipeline:
             from .sharding import ShardCodec
 
             self.codec: Any = ShardCodec(meta)
+            self.codec.skip_fill = not write_empty_chunks
         else:
             self.codec = ChunkCodec(meta)
         self.synchronizer = synchronizer
@@ -483,6 +487,47 @@ class Pipeline:
                                      dpos, status, counter, nthreads)
 
         self._fallback(self._run_kernel(fn, nchunks), status, indexer, out)
+
+    def read_item(self, selection: Any) -> Any:
+        """``z[i, j, ...]`` for one element: the kernel reads its chunk and decodes only
+        the Blosc blocks that hold the element, without building an indexer.
+
+        Returns the element (a NumPy scalar), or None when the selection is not one
+        in-bounds integer per dimension or the array needs the general path."""
+        kind = self._kernel_kind_cached
+        meta = self.meta
+        if kind is None or not FAST_READ:
+            return None
+        index = selection if type(selection) is tuple else (selection,)
+        if len(index) != len(meta.shape) or not index:
+            return None
+        coords, flat = [], 0
+        for i, n, c in zip(index, meta.shape, meta.chunks):
+            if type(i) is not int:
+                if isinstance(i, (bool, np.bool_)) or not isinstance(i, np.integer):
+                    return None
+                i = int(i)
+            if i < 0:
+                i += n
+            if not 0 <= i < n:
+                return None  # the general path raises NumPy's IndexError
+            q, r = divmod(i, c)
+            coords.append(q)
+            flat = flat * c + r
+        if self.codec.order == "F" and len(index) > 1:
+            flat = 0
+            for i, n, c in reversed(list(zip(index, meta.shape, meta.chunks))):
+                flat = flat * c + int(i) % n % c
+        from ._ext import _copy
+
+        sources, from_files = self._sources([self.key(tuple(coords))])
+        out = np.empty(1, meta.dtype)
+        status = np.zeros(1, np.uint8)
+        if _copy.read_points(sources, from_files, kind, out, self.codec.nbytes, self._fill_bytes,
+                             np.array([0, 1], np.int64), np.array([flat], np.int64), _NO_POSITIONS,
+                             status, np.zeros(1, np.int64), 1):
+            return None
+        return out[0]
 
     # -- read ----------------------------------------------------------------------------
     def read(self, projections: Iterable[Any], out: np.ndarray) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import pipeline as _pl
 from .indexing import _ArrayDim, _DimProjection, _group_points_c, _IntDim, _SliceDim
-from .sharding import EMPTY, check_index, decode_index, parse_shard
+from .sharding import ShardIndexError, check_index, decode_index, parse_shard
 
 #: ranges of one shard closer than this are read as one request (the bytes between
 #: are read and dropped: cheaper than a second request on any store)
@@ -45,6 +45,13 @@ class InnerPipeline(_pl.Pipeline):
         self.per = spec.grid(meta.chunks)
         self.ninner = math.prod(self.per)
         self.isz = spec.index_nbytes(self.ninner)
+        self.per_arr = np.asarray(self.per, dtype=np.int64)
+        # C-order strides of the inner grid of a shard and of the shard grid
+        self.local_strides = _c_strides(self.per)
+        self.shard_strides = _c_strides(tuple(-(-n // s) for n, s in zip(meta.shape, meta.chunks)))
+        # the fewest inner chunks a shard inside the array can hold (edge shards)
+        self.ninner_min = math.prod(min(p_, -(-(n_ - (-(-n_ // (p_ * c_)) - 1) * p_ * c_) // c_))
+                                    for p_, n_, c_ in zip(self.per, meta.shape, spec.chunk_shape))
 
     # -- keys and sources ----------------------------------------------------------
     def _keys(self, per_dim_coords: list[list[int]]) -> np.ndarray:  # type: ignore[override]
@@ -65,6 +72,13 @@ class InnerPipeline(_pl.Pipeline):
             self.outer._read_generic(list(indexer), out)
 
 
+def _c_strides(shape: tuple[int, ...]) -> np.ndarray:
+    st = np.ones(len(shape), dtype=np.int64)
+    for d in range(len(shape) - 2, -1, -1):
+        st[d] = st[d + 1] * shape[d + 1]
+    return st
+
+
 def _inner_pipeline(outer: _pl.Pipeline) -> InnerPipeline | None:
     d = outer.__dict__
     if "_inner_pipe" not in d:
@@ -80,33 +94,41 @@ def _inner_pipeline(outer: _pl.Pipeline) -> InnerPipeline | None:
 # ----------------------------------------------------------------------------- fetch plan
 def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
     """Sources (``(bytes, offset, length)`` or None) of the inner chunks at ``coords``
-    (rows of inner-grid coordinates)."""
-    per = np.asarray(ip.per, dtype=np.int64)
+    (rows of distinct inner-grid coordinates)."""
     n = len(coords)
     sources: list = [None] * n
     if n == 0:
         return sources
+    per = ip.per_arr
     shard = coords // per
-    local = np.ravel_multi_index(tuple((coords - shard * per).T), ip.per) if len(per) else np.zeros(n, np.int64)
-    sgrid = tuple(int(x) for x in shard.max(axis=0) + 1)
-    sid = np.ravel_multi_index(tuple(shard.T), sgrid)
-    order = np.argsort(sid, kind="stable")
-    sid_s = sid[order]
-    bounds = np.concatenate(([0], np.flatnonzero(sid_s[1:] != sid_s[:-1]) + 1, [n]))
-    outer = ip.outer
+    local = (coords - shard * per) @ ip.local_strides
+    if n == 1:
+        groups = [(np.zeros(1, np.int64), local)]
+        shard_rows = [shard[0]]
+    else:
+        sid = shard @ ip.shard_strides
+        order = np.argsort(sid, kind="stable")
+        sid_s = sid[order]
+        cut = (np.flatnonzero(sid_s[1:] != sid_s[:-1]) + 1).tolist()
+        bounds = [0] + cut + [n]
+        groups, shard_rows = [], []
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            pos = order[lo:hi]
+            groups.append((pos, local[pos]))
+            shard_rows.append(shard[pos[0]])
+    outer, meta = ip.outer, ip.meta
     whole, partial = [], []  # (key, positions, locals)
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-        pos = order[lo:hi]
-        loc = local[pos]
-        sc = shard[pos[0]].tolist()
+    for (pos, loc), sc in zip(groups, shard_rows):
+        sc = sc.tolist()
         key = outer.key(tuple(sc))
-        # inner chunks of this shard inside the array (edge shards hold fewer)
-        valid = math.prod(min(p_, -(-(n_ - s_ * p_ * c_) // c_))
-                          for p_, n_, s_, c_ in zip(ip.per, ip.meta.shape, sc, ip.meta.chunks))
-        if hi - lo >= valid and len(np.unique(loc)) == valid:
-            whole.append((key, pos, loc))
-        else:
-            partial.append((key, pos, loc))
+        if len(pos) >= ip.ninner_min:
+            # inner chunks of this shard inside the array (edge shards hold fewer)
+            valid = math.prod(min(p_, -(-(n_ - s_ * p_ * c_) // c_))
+                              for p_, n_, s_, c_ in zip(ip.per, meta.shape, sc, meta.chunks))
+            if len(pos) == valid:
+                whole.append((key, pos, loc))
+                continue
+        partial.append((key, pos, loc))
     store, spec = ip.store, ip.spec
     if whole:
         raws = store.get_many([w[0] for w in whole])
@@ -116,7 +138,8 @@ def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
             if not isinstance(raw, bytes):
                 raw = bytes(raw)
             index, stored, _ = parse_shard(spec, raw, ip.ninner, key)
-            _place(sources, pos, loc, index, stored, raw, 0)
+            keep = stored[loc]
+            _place(sources, pos[keep], index[loc[keep]], raw, 0)
     if partial:
         at_end = spec.index_location == "end"
         idx_raws = store.get_ranges([(k, -ip.isz, None) if at_end else (k, 0, ip.isz) for k, _, _ in partial])
@@ -126,48 +149,44 @@ def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
                 continue
             index = decode_index(spec, raw, ip.ninner, key)
             stored = check_index(index, key, 0 if at_end else ip.isz, None)
-            need = np.unique(loc[stored[loc]])
-            if need.size == 0:
+            keep = stored[loc]
+            if not keep.all():
+                pos, loc = pos[keep], loc[keep]
+            if len(loc) == 0:
                 continue
-            offs = index[need, 0].astype(np.int64)
-            ends = offs + index[need, 1].astype(np.int64)
+            ent = index[loc]
+            if len(loc) == 1:
+                r0 = int(ent[0, 0])
+                requests.append((key, r0, int(ent[0, 1])))
+                plans.append((key, pos, ent, r0, r0 + int(ent[0, 1])))
+                continue
+            offs = ent[:, 0].astype(np.int64)
             srt = np.argsort(offs, kind="stable")
-            offs, ends, need = offs[srt], ends[srt], need[srt]
+            pos, ent, offs = pos[srt], ent[srt], offs[srt]
+            ends = offs + ent[:, 1].astype(np.int64)
             # merge neighbours: a new request starts where the gap exceeds MERGE_GAP
-            brk = np.flatnonzero(offs[1:] > np.maximum.accumulate(ends)[:-1] + MERGE_GAP) + 1
-            starts = np.concatenate(([0], brk))
-            stops = np.concatenate((brk, [len(offs)]))
-            for a, b in zip(starts.tolist(), stops.tolist()):
+            brk = (np.flatnonzero(offs[1:] > np.maximum.accumulate(ends)[:-1] + MERGE_GAP) + 1).tolist()
+            for a, b in zip([0] + brk, brk + [len(offs)]):
                 r0, r1 = int(offs[a]), int(ends[a:b].max())
                 requests.append((key, r0, r1 - r0))
-                plans.append((key, pos, loc, index, need[a:b], r0, r1))
+                plans.append((key, pos[a:b], ent[a:b], r0, r1))
         bufs = store.get_ranges(requests) if requests else []
-        for (key, pos, loc, index, need, r0, r1), buf in zip(plans, bufs):
+        for (key, pos, ent, r0, r1), buf in zip(plans, bufs):
             if buf is None or len(buf) != r1 - r0:
-                from .sharding import ShardIndexError
-
                 raise ShardIndexError(f"shard {key!r}: inner chunk bytes [{r0}, {r1}) lie past the end of the "
                                       "shard (or it changed while read); the shard is truncated or corrupt")
             if not isinstance(buf, bytes):
                 buf = bytes(buf)
-            sel = np.isin(loc, need)
-            stored = np.zeros(ip.ninner, dtype=bool)
-            stored[need] = True
-            _place(sources, pos[sel], loc[sel], index, stored, buf, r0)
+            _place(sources, pos, ent, buf, r0)
     return sources
 
 
-def _place(sources: list, pos: np.ndarray, loc: np.ndarray, index: np.ndarray, stored: np.ndarray,
-           buf: bytes, base: int) -> None:
-    """sources[pos[i]] = (buf, offset of inner chunk loc[i] - base, its length), for the
-    stored ones (the others stay None: the fill value)."""
-    keep = stored[loc]
-    if not keep.any():
+def _place(sources: list, pos: np.ndarray, ent: np.ndarray, buf: bytes, base: int) -> None:
+    """sources[pos[i]] = (buf, offset of index entry ent[i] - base, its length)."""
+    if len(pos) == 0:
         return
-    p, l_ = pos[keep].tolist(), loc[keep]
-    offs = (index[l_, 0].astype(np.int64) - base).tolist()
-    lens = index[l_, 1].astype(np.int64).tolist()
-    for k, o, n in zip(p, offs, lens):
+    offs = (ent[:, 0].astype(np.int64) - base).tolist()
+    for k, o, n in zip(pos.tolist(), offs, ent[:, 1].tolist()):
         sources[k] = (buf, o, n)
 
 

@@ -168,6 +168,7 @@ def test_info_on_a_group(tmp_path, capsys):
     (["copy", "{v3}", "{v3}", "--dst-path", "x"], "overlap"),
     (["copy", "{v3}", "{tmp}/o", "--storage-options", '{"anon": true}'], "URLs only"),
     (["copy", "{v3}", "{v2}"], "--overwrite"),
+    (["copy", "{v3}", "{tmp}/s", "--shards", "30,40"], "shard"),  # not a multiple of the chunks (20, 40)
     (["copy", "{v3}", "{tmp}/s", "--shards", "a"], "--shards"),
     (["copy", "{v3}", "{tmp}/s", "--storage-options", "[1]"], "JSON object"),
     (["info", "{v3}", "--storage-options", '{"anon": true}'], "URLs only"),

@@ -25,6 +25,7 @@ _ATOMIC_PUT = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "memory",
 _READ_ONLY = {"http", "https", "zip", "tar", "reference", "github"}
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://|::")
 _USERINFO_RE = re.compile(r"(://)[^/@\s]+@")
+_timeout = getattr(asyncio, "timeout", None)  # Python >= 3.11
 
 
 class StoreIOError(OSError):
@@ -159,14 +160,15 @@ class FsspecStore(Store):
         return StoreIOError(f"{action} key {key!r} of {self._safe_url()} failed{tries}: {detail}")
 
     async def _attempt(self, action: str, key: str, make: Callable[[], Awaitable[Any]], sem: asyncio.Semaphore,
-                       missing_ok: bool) -> Any:
-        retries = config.get("io_retries")
-        timeout = config.get("io_timeout")
+                       missing_ok: bool, retries: int, timeout: float) -> Any:
         attempt = 0
         while True:
             attempt += 1
             try:
                 async with sem:
+                    if _timeout is not None:  # no extra task per request (asyncio.wait_for makes one)
+                        async with _timeout(timeout):
+                            return await make()
                     return await asyncio.wait_for(make(), timeout)
             except FileNotFoundError:
                 if missing_ok:
@@ -187,12 +189,12 @@ class FsspecStore(Store):
             return []
         from fsspec.asyn import sync
 
-        limit = config.get("io_concurrency")
+        limit, retries, timeout = config.get("io_concurrency"), config.get("io_retries"), config.get("io_timeout")
 
         async def gather() -> list:
             sem = asyncio.Semaphore(limit)
-            results = await asyncio.gather(*(self._attempt(action, k, make, sem, missing_ok) for k, make in jobs),
-                                           return_exceptions=True)
+            results = await asyncio.gather(*(self._attempt(action, k, make, sem, missing_ok, retries, timeout)
+                                             for k, make in jobs), return_exceptions=True)
             for r in results:
                 if isinstance(r, BaseException):
                     raise r
