@@ -159,6 +159,11 @@ def test_info_on_a_group(tmp_path, capsys):
         assert status == 1 and "groups are not available" in captured.err
     assert main(["info", str(tmp_path / "g"), "--path", "x"]) == 0
     assert "Name               : /x" in capsys.readouterr().out
+    for argv in (["sweep", str(tmp_path / "g")], ["copy", str(tmp_path / "g"), str(tmp_path / "c")]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert "holds a group, not an array" in err and len(err.splitlines()) == 1
+    assert main(["copy", str(tmp_path / "g"), str(tmp_path / "c"), "--path", "x"]) == 0
 
 
 @pytest.mark.parametrize("args, message", [
