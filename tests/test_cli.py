@@ -145,6 +145,12 @@ def test_copy_into_shards(v3, tmp_path, capsys):
     z = zarr.open_array(str(dst), mode="r")
     assert z.shards == (20, 40) and z.chunks == (10, 20)
     np.testing.assert_array_equal(z[:], _data())
+    capsys.readouterr()
+    assert main(["info", str(dst), "--complete"]) == 0
+    out = capsys.readouterr().out
+    assert "Shard shape" in out and "Shards stored" in out and "Bytes of shard indexes" in out
+    assert main(["sweep", str(dst), "--codecs", SMALL_GRID, "--sample", "all"]) == 0
+    assert f"3 configurations on {_data().nbytes} sampled bytes" in capsys.readouterr().out
 
 
 def test_info_on_a_group(tmp_path, capsys):
