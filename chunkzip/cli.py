@@ -142,6 +142,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
         tree = getattr(group, "tree", None)
         print(tree() if callable(tree) else group.info)
         return 0
+    if not hasattr(array, "shape"):  # chunkzip.open() found a group (hierarchies, issue 10)
+        print(array.tree())
+        return 0
     print(array.info_complete(progress=_progress(args)) if args.complete else array.info)
     return 0
 

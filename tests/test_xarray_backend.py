@@ -52,7 +52,8 @@ def _dataset() -> "xr.Dataset":
         {
             "temperature": (("time", "y", "x"), temp, {"units": "K", "long_name": "air temperature"}),
             "count": (("y", "x"), rng.integers(0, 100, (5, 4)).astype("i2")),
-            "scaled": (("time",), np.linspace(0, 1, 6)),
+            # multiples of the scale factor, so that packing to i2 and back is exact
+            "scaled": (("time",), np.arange(0, 101, 20) * 0.01),
             "flag": ((), np.int8(3)),
         },
         coords={
