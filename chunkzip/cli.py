@@ -104,6 +104,20 @@ def _open(location: str, path: str | None, storage_options: dict | None = None) 
     return chunkzip.open(location, mode="r", path=path, **kwargs)
 
 
+def _open_array(location: str, path: str | None, storage_options: dict | None = None) -> Any:
+    """Like :func:`_open`, for commands that need an array rather than a group."""
+    from .api import ContainsArrayError
+
+    try:
+        node = _open(location, path, storage_options)
+    except ContainsArrayError:
+        node = None
+    if node is None or not hasattr(node, "shape"):  # chunkzip.open may give a Group
+        where = f"{location} (path {path!r})" if path else location
+        raise CliError(f"{where} holds a group, not an array; choose an array in it with --path")
+    return node
+
+
 def _open_group(location: str, path: str | None) -> Any:
     import chunkzip
 
@@ -142,7 +156,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     codecs = args.codecs
     if codecs is not None and not isinstance(codecs, list):
         raise CliError("--codecs must be a JSON list of codec configs (or of lists of them, for chains)")
-    array = _open(args.location, args.path, args.storage_options)
+    array = _open_array(args.location, args.path, args.storage_options)
     if args.plot:
         try:
             import matplotlib  # noqa: F401 - checked before the (long) sweep runs
@@ -207,7 +221,7 @@ def _cmd_copy(args: argparse.Namespace) -> int:
             raise CliError(f"{args.dst}: remote URLs are not available in this chunkzip build")
         if args.storage_options:
             kwargs["storage_options"] = args.storage_options
-    source = _open(args.src, args.path, args.storage_options if _is_url(args.src) else None)
+    source = _open_array(args.src, args.path, args.storage_options if _is_url(args.src) else None)
     try:
         dest = copy(source, chunks=args.chunks, store=args.dst, progress=_progress(args), max_mem=args.max_mem,
                     overwrite=args.overwrite, **kwargs)

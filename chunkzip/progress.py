@@ -55,8 +55,9 @@ def wants_progress(progress: bool | None) -> bool:
     return progress
 
 
-def progress_bar(progress: bool | None, total: int, desc: str, unit: str = "chunk") -> Any:
-    """A tqdm bar of ``total`` steps (``update(n)``, ``close()``, context manager), or an
+def progress_bar(progress: bool | None, total: int | None, desc: str, unit: str = "chunk") -> Any:
+    """A tqdm bar of ``total`` steps (None: unknown, e.g. while walking a hierarchy) with
+    ``update(n)``, ``close()`` and the context-manager protocol, or an
     object with the same methods doing nothing when no bar is wanted or tqdm is missing
     (a warning then if the bar was asked for explicitly)."""
     if not wants_progress(progress):

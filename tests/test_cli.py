@@ -145,6 +145,12 @@ def test_copy_into_shards(v3, tmp_path, capsys):
     z = zarr.open_array(str(dst), mode="r")
     assert z.shards == (20, 40) and z.chunks == (10, 20)
     np.testing.assert_array_equal(z[:], _data())
+    capsys.readouterr()
+    assert main(["info", str(dst), "--complete"]) == 0
+    out = capsys.readouterr().out
+    assert "Shard shape" in out and "Shards stored" in out and "Bytes of shard indexes" in out
+    assert main(["sweep", str(dst), "--codecs", SMALL_GRID, "--sample", "all"]) == 0
+    assert f"3 configurations on {_data().nbytes} sampled bytes" in capsys.readouterr().out
 
 
 def test_info_on_a_group(tmp_path, capsys):
@@ -159,6 +165,11 @@ def test_info_on_a_group(tmp_path, capsys):
         assert status == 1 and "groups are not available" in captured.err
     assert main(["info", str(tmp_path / "g"), "--path", "x"]) == 0
     assert "Name               : /x" in capsys.readouterr().out
+    for argv in (["sweep", str(tmp_path / "g")], ["copy", str(tmp_path / "g"), str(tmp_path / "c")]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert "holds a group, not an array" in err and len(err.splitlines()) == 1
+    assert main(["copy", str(tmp_path / "g"), str(tmp_path / "c"), "--path", "x"]) == 0
 
 
 @pytest.mark.parametrize("args, message", [

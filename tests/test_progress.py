@@ -53,3 +53,11 @@ def test_missing_tqdm(monkeypatch):
     bar = progress_bar(None, 3, "x")  # automatic: silently none
     bar.update(1)
     bar.close()
+
+
+def test_unknown_total(capsys):
+    pytest.importorskip("tqdm")
+    with progress_bar(True, None, "walk", unit="node") as bar:
+        bar.update(3)
+    err = capsys.readouterr().err
+    assert "walk" in err and "3node" in err.replace(" ", "")
