@@ -11,8 +11,11 @@ coordinate/mask selections), then the fetch is planned per shard:
   request; every store answers these in one ``get_ranges`` batch.
 
 The kernel (``_ext._copy``) then decodes each inner chunk from its ``(buffer, offset,
-length)`` source. Arrays whose inner chain the kernel does not decode (or nested
-sharding) take the generic whole-shard path of :class:`~chunkzip.sharding.ShardCodec`.
+length)`` source (product selections, point selections and single elements). Inner
+chains the kernel does not decode (Zstd, gzip, checksums, strings, ...) use the same
+fetch plan for product selections and decode in Python on the pool; their point
+selections, and nested sharding, take the whole-shard generic path of
+:class:`~chunkzip.sharding.ShardCodec`.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import pipeline as _pl
-from .indexing import _ArrayDim, _DimProjection, _group_points_c, _IntDim, _SliceDim
+from .indexing import _ArrayDim, _group_points_c, _IntDim, _ProductIndexer, _SliceDim
 from .sharding import ShardIndexError, check_index, decode_index, parse_shard
 
 #: ranges of one shard closer than this are read as one request (the bytes between
@@ -54,6 +57,11 @@ class InnerPipeline(_pl.Pipeline):
                                     for p_, n_, c_ in zip(self.per, meta.shape, spec.chunk_shape))
 
     # -- keys and sources ----------------------------------------------------------
+    def key(self, coords: tuple[int, ...]) -> tuple[int, ...]:  # type: ignore[override]
+        """An inner chunk is named by its coordinates here (``_sources`` resolves them
+        to shard ranges); store keys are the outer pipeline's."""
+        return coords
+
     def _keys(self, per_dim_coords: list[list[int]]) -> np.ndarray:  # type: ignore[override]
         """Inner chunk coordinates (rows, C order of the product), not string keys."""
         grids = np.meshgrid(*[np.asarray(c, dtype=np.int64) for c in per_dim_coords], indexing="ij")
@@ -62,8 +70,8 @@ class InnerPipeline(_pl.Pipeline):
     def _point_keys(self, chunk_coords: list) -> np.ndarray:  # type: ignore[override]
         return np.asarray(chunk_coords, dtype=np.int64).reshape(len(chunk_coords), len(self.per))
 
-    def _sources(self, coords: np.ndarray) -> tuple[list, bool]:  # type: ignore[override]
-        return fetch_inner(self, coords), False
+    def _sources(self, coords: Any) -> tuple[list, bool]:  # type: ignore[override]
+        return fetch_inner(self, np.asarray(coords, dtype=np.int64).reshape(len(coords), len(self.per))), False
 
     def _fallback(self, nfail: int, status: np.ndarray, indexer: Any, out: np.ndarray) -> None:
         # an inner chunk the kernel could not decode: the generic whole-shard path
@@ -82,12 +90,7 @@ def _c_strides(shape: tuple[int, ...]) -> np.ndarray:
 def _inner_pipeline(outer: _pl.Pipeline) -> InnerPipeline | None:
     d = outer.__dict__
     if "_inner_pipe" not in d:
-        inner = None
-        if outer.meta.sharding.nested is None:
-            inner = InnerPipeline(outer)
-            if inner._kernel_kind_cached is None:
-                inner = None
-        d["_inner_pipe"] = inner
+        d["_inner_pipe"] = InnerPipeline(outer) if outer.meta.sharding.nested is None else None
     return d["_inner_pipe"]
 
 
@@ -224,6 +227,50 @@ def _split_dim(ps: list, S: int, c: int, n: int, axis: int) -> list:
     return _ArrayDim(glob, n, c, axis).projections()
 
 
+def read_item_sharded(outer: _pl.Pipeline, selection: Any) -> Any:
+    """One element of a sharded array (``Pipeline.read_item``): the index and the one
+    inner chunk's range, decoded by the kernel; None for the general path."""
+    ip = _inner_pipeline(outer)
+    if ip is None or ip._kernel_kind_cached is None:
+        return None
+    return ip.read_item(selection)
+
+
+def _split_dims(ip: InnerPipeline, dims: list) -> list:
+    meta = ip.outer.meta
+    return [_split_dim(ps, S, c, n, axis)
+            for axis, (ps, S, c, n) in enumerate(zip(dims, meta.chunks, ip.meta.chunks, meta.shape))]
+
+
+def _read_product_generic(ip: InnerPipeline, idims: list, out: np.ndarray) -> None:
+    """Inner chains the kernel does not decode (Zstd, gzip, checksums, strings, ...):
+    the same ranged fetch plan, then each inner chunk decoded by its codec chain on
+    the pool and its selected part copied."""
+    pi = _ProductIndexer([], ip.meta.shape, ip.meta.chunks)
+    pi._proj = idims
+    projs = list(pi)
+    if not projs:
+        return
+    sources = fetch_inner(ip, np.array([p.chunk_coords for p in projs], dtype=np.int64))
+    codec, fill = ip.codec, ip.fill
+
+    def one(j: int) -> None:
+        p, src = projs[j], sources[j]
+        if src is None:
+            out[p.out_selection] = fill
+            return
+        buf, o, n = src
+        chunk = codec.decode(memoryview(buf)[o:o + n], f"{ip.outer.key(_shard_of(ip, p.chunk_coords))} "
+                                                       f"(inner chunk {p.chunk_coords})")
+        out[p.out_selection] = chunk[p.chunk_selection]
+
+    _pl.run_batched(one, list(range(len(projs))), codec.nbytes)
+
+
+def _shard_of(ip: InnerPipeline, coords: tuple) -> tuple:
+    return tuple(c // p for c, p in zip(coords, ip.per))
+
+
 def read_sharded(outer: _pl.Pipeline, indexer: Any, out: np.ndarray) -> bool:
     """Read a selection of a sharded array through the kernel; False when the generic
     path must do it (inner chain not decodable by the kernel, nested sharding, ...)."""
@@ -234,15 +281,16 @@ def read_sharded(outer: _pl.Pipeline, indexer: Any, out: np.ndarray) -> bool:
         return False
     kind = ip._kernel_kind_cached
     meta = outer.meta
-    if out.dtype != meta.dtype or not out.flags.c_contiguous or not out.flags.writeable or not out.flags.aligned:
-        return False
     dims = getattr(indexer, "dim_projections", None)
     dims = dims() if dims is not None else None
+    if kind is None or out.dtype != meta.dtype or not out.flags.c_contiguous or not out.flags.writeable \
+            or not out.flags.aligned:
+        if dims is None:
+            return False
+        _read_product_generic(ip, _split_dims(ip, dims), out)  # ranged reads, Python-side decode
+        return True
     if dims is not None:
-        inner = ip.meta.chunks
-        idims = [_split_dim(ps, S, c, n, axis)
-                 for axis, (ps, S, c, n) in enumerate(zip(dims, meta.chunks, inner, meta.shape))]
-        ip._read_product(kind, idims, out, indexer)
+        ip._read_product(kind, _split_dims(ip, dims), out, indexer)
         return True
     groups = getattr(indexer, "point_groups", None)
     groups = groups() if groups is not None else None

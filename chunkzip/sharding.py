@@ -17,6 +17,7 @@ and parallel shard writes live in :mod:`chunkzip.sharded_io`.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,9 +105,6 @@ class ShardingSpec:
     def index_nbytes(self, n: int) -> int:
         """Encoded size of the index of ``n`` inner chunks."""
         return 16 * n + (4 if self.index_checksum else 0)
-
-    def innermost_chunks(self) -> tuple[int, ...]:
-        return self.nested.innermost_chunks() if self.nested is not None else self.chunk_shape
 
 
 def _parse_index_codecs(codecs: Any, where: str) -> tuple[bool, str]:
@@ -287,6 +285,7 @@ class ShardCodec:
         #: leave inner chunks equal to the fill value out of the shard (the pipeline
         #: sets this from ``write_empty_chunks=False``)
         self.skip_fill = True
+        self._tl = threading.local()
 
     def _slices(self, i: int) -> tuple[slice, ...]:
         coords = np.unravel_index(i, self.grid) if self.grid else ()
@@ -342,7 +341,42 @@ class ShardCodec:
         return blocks
 
     def encode(self, shard: np.ndarray) -> bytes:
+        """The shard's bytes. After :meth:`decode` on this thread (a read-modify-write of
+        part of the shard), only the inner chunks that changed are encoded again; the
+        others keep their stored bytes."""
+        last = getattr(self._tl, "last", None)
+        self._tl.last = None
+        if last is not None and last[0] is shard:
+            parts = self._update_parts(*last)
+            if parts is not None:
+                return assemble(self.spec, parts)
         return assemble(self.spec, self.encode_parts(shard))
+
+    def _update_parts(self, shard: np.ndarray, old: np.ndarray, raw: Any, index: np.ndarray,
+                      stored: np.ndarray) -> list | None:
+        from .pipeline import run_batched
+
+        new_b, old_b = self._blocks(shard), self._blocks(old)
+        if new_b is None or old_b is None:
+            return None
+        n = self.ninner
+        changed = (new_b.reshape(n, -1) != old_b.reshape(n, -1)).any(axis=1)
+        mv = memoryview(raw)
+        parts: list = [None] * n
+        for i in np.flatnonzero(~changed & stored).tolist():
+            o, ln = int(index[i, 0]), int(index[i, 1])
+            parts[i] = mv[o:o + ln]
+        ids = np.flatnonzero(changed)
+        if self.skip_fill and len(ids):
+            ids = ids[~_rows_equal(new_b.reshape(n, -1)[ids], self.fill)]
+        inner, f_order = self.inner, self.inner.order == "F"
+
+        def one(i: int) -> None:
+            b = new_b[i]
+            parts[i] = inner.encode(b.T if f_order else b)
+
+        run_batched(one, ids.tolist(), inner.nbytes)
+        return parts
 
     def parse(self, raw: Any, key: str) -> tuple[np.ndarray, np.ndarray, int]:
         return parse_shard(self.spec, raw, self.ninner, key)
@@ -359,6 +393,10 @@ class ShardCodec:
                 continue
             o, n = int(index[i, 0]), int(index[i, 1])
             out[sl] = self.inner.decode(mv[o:o + n], f"{key} (inner chunk {i})")
+        if not self.is_object:
+            # kept for a following encode() of this shard on this thread (a partial
+            # write): unchanged inner chunks then keep their bytes
+            self._tl.last = (out, out.copy(), raw, index, stored)
         return out
 
 
