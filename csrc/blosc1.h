@@ -106,6 +106,13 @@ int32_t cz_blosc1_bitshuffle_tail(const cz_blosc_frame *fi);
 int cz_blosc1_decompress_frame(const uint8_t *src, const cz_blosc_frame *fi, void *dest,
                                int nthreads, char *msg, size_t msglen);
 
+/* The same with a decompression context made by cz_blosc1_new_dctx and reused from frame
+   to frame by one thread (c-blosc2 keeps its scratch buffers in it). */
+int cz_blosc1_decompress_frame_ctx(const uint8_t *src, const cz_blosc_frame *fi, void *dest,
+                                   void *dctx, char *msg, size_t msglen);
+void *cz_blosc1_new_dctx(int nthreads, int typesize); /* NULL when out of memory */
+void cz_blosc1_free_dctx(void *dctx);
+
 #ifdef __cplusplus
 }
 #endif

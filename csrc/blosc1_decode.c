@@ -173,17 +173,12 @@ static int fix_tail(const uint8_t *src, const cz_blosc_frame *fi, int32_t tail, 
   return 0;
 }
 
-int cz_blosc1_decompress_frame(const uint8_t *src, const cz_blosc_frame *fi, void *dest,
-                               int nthreads, char *msg, size_t msglen) {
-  blosc2_context *ctx;
+int cz_blosc1_decompress_frame_ctx(const uint8_t *src, const cz_blosc_frame *fi, void *dest,
+                                   void *dctx, char *msg, size_t msglen) {
   int rc;
   int32_t tail;
   if (fi->nbytes == 0) return 0;
-  ctx = new_dctx(nthreads, fi->typesize);
-  if (ctx == NULL)
-    return bad(msg, msglen, CZ_BLOSC_ENOMEM, "could not create a Blosc decompression context");
-  rc = blosc2_decompress_ctx(ctx, src, fi->cbytes, dest, fi->nbytes);
-  blosc2_free_ctx(ctx);
+  rc = blosc2_decompress_ctx((blosc2_context *)dctx, src, fi->cbytes, dest, fi->nbytes);
   if (rc != fi->nbytes) {
     if (msglen)
       snprintf(msg, msglen, "error during Blosc decompression: %d (corrupt or unsupported frame)",
@@ -193,4 +188,23 @@ int cz_blosc1_decompress_frame(const uint8_t *src, const cz_blosc_frame *fi, voi
   tail = cz_blosc1_bitshuffle_tail(fi);
   if (tail) return fix_tail(src, fi, tail, (uint8_t *)dest, msg, msglen);
   return 0;
+}
+
+void *cz_blosc1_new_dctx(int nthreads, int typesize) { return new_dctx(nthreads, typesize); }
+
+void cz_blosc1_free_dctx(void *dctx) {
+  if (dctx) blosc2_free_ctx((blosc2_context *)dctx);
+}
+
+int cz_blosc1_decompress_frame(const uint8_t *src, const cz_blosc_frame *fi, void *dest,
+                               int nthreads, char *msg, size_t msglen) {
+  blosc2_context *ctx;
+  int rc;
+  if (fi->nbytes == 0) return 0;
+  ctx = new_dctx(nthreads, fi->typesize);
+  if (ctx == NULL)
+    return bad(msg, msglen, CZ_BLOSC_ENOMEM, "could not create a Blosc decompression context");
+  rc = cz_blosc1_decompress_frame_ctx(src, fi, dest, ctx, msg, msglen);
+  blosc2_free_ctx(ctx);
+  return rc;
 }

@@ -181,6 +181,7 @@ typedef struct {
   uint8_t *scratch; /* one decoded chunk */
   uint8_t *file;    /* one encoded chunk */
   size_t filecap;
+  cz_decoder dec;   /* codec state (the Blosc context) */
 } reader_buffers;
 
 static int read_one(box_job *job, int64_t k, reader_buffers *rb) {
@@ -201,7 +202,7 @@ static int read_one(box_job *job, int64_t k, reader_buffers *rb) {
     cz_copy_nd(a->ndim, ext, a->itemsize, dst, job->box_strides, a->fill, zero);
     return 0;
   }
-  r = cz_chain_decode(c, rb->file, len, scratch, lo, hi);
+  r = cz_chain_decode(c, rb->file, len, scratch, lo, hi, &rb->dec);
   if (r < 0) return cz_fail_prefix(r, path);
   cz_c_strides(a->ndim, a->chunks, a->itemsize, cst);
   for (d = 0; d < a->ndim; d++) src += lo[d] * cst[d];
@@ -215,6 +216,7 @@ static void *read_worker(void *arg) {
   rb.scratch = (uint8_t *)malloc((size_t)job->a->chain.nbytes);
   rb.file = NULL;
   rb.filecap = 0;
+  rb.dec.blosc_dctx = NULL;
   for (;;) {
     int64_t k;
     int r;
@@ -235,6 +237,7 @@ static void *read_worker(void *arg) {
   }
   free(rb.scratch);
   free(rb.file);
+  cz_decoder_free(&rb.dec);
   return NULL;
 }
 
@@ -270,6 +273,7 @@ int cz_read(cz_array *a, const int64_t *start, const int64_t *stop, void *out) {
 int cz_write(cz_array *a, const int64_t *start, const int64_t *stop, const void *in) {
   box_job job;
   const cz_chain *c;
+  cz_decoder dec = {NULL};
   uint8_t *chunk = NULL;
   int64_t k, cst[CZ_MAX_NDIM];
   int r;
@@ -301,7 +305,7 @@ int cz_write(cz_array *a, const int64_t *start, const int64_t *stop, const void 
       if (r == 0) {
         cz_copy_nd(a->ndim, a->chunks, a->itemsize, chunk, cst, a->fill, zero);
       } else {
-        r = cz_chain_decode(c, data, len, chunk, NULL, NULL);
+        r = cz_chain_decode(c, data, len, chunk, NULL, NULL, &dec);
         free(data);
         if (r < 0) {
           cz_fail_prefix(r, path);
@@ -317,5 +321,6 @@ int cz_write(cz_array *a, const int64_t *start, const int64_t *stop, const void 
     free(enc);
   }
   free(chunk);
+  cz_decoder_free(&dec);
   return r < 0 ? r : 0;
 }

@@ -346,8 +346,15 @@ static int inflate_all(const uint8_t *src, size_t n, int gzip, int64_t expect, u
 /* Decode one stage; *out is malloc'ed (or points into src for crc32c, *owned = 0).
    `expect` is the decoded size when known, else -1; `direct` (expect bytes) may
    receive the result to save a copy (then *out == direct). */
+void cz_decoder_free(cz_decoder *d) {
+  if (d && d->blosc_dctx) {
+    cz_blosc1_free_dctx(d->blosc_dctx);
+    d->blosc_dctx = NULL;
+  }
+}
+
 static int bb_decode(const cz_bb_codec *bb, const uint8_t *src, size_t n, int64_t expect,
-                     uint8_t *direct, uint8_t **out, size_t *outlen, int *owned) {
+                     uint8_t *direct, uint8_t **out, size_t *outlen, int *owned, cz_decoder *dec) {
   *owned = 1;
   *out = NULL;
   *outlen = 0;
@@ -375,7 +382,11 @@ static int bb_decode(const cz_bb_codec *bb, const uint8_t *src, size_t n, int64_
                        (long long)expect);
       b = direct ? direct : (uint8_t *)malloc(fi.nbytes ? (size_t)fi.nbytes : 1);
       if (!b) return cz_fail(CZ_ENOMEM, "out of memory");
-      rc = cz_blosc1_decompress_frame(src, &fi, b, 1, msg, sizeof(msg));
+      if (dec && !dec->blosc_dctx) dec->blosc_dctx = cz_blosc1_new_dctx(1, fi.typesize);
+      if (dec && dec->blosc_dctx)
+        rc = cz_blosc1_decompress_frame_ctx(src, &fi, b, dec->blosc_dctx, msg, sizeof(msg));
+      else
+        rc = cz_blosc1_decompress_frame(src, &fi, b, 1, msg, sizeof(msg));
       if (rc != 0) {
         if (!direct) free(b);
         return cz_fail(rc == CZ_BLOSC_ENOMEM ? CZ_ENOMEM : CZ_ECORRUPT, "corrupt Blosc frame: %s", msg);
@@ -566,7 +577,7 @@ static void fill_box(const cz_chain *c, uint8_t *dst, const int64_t *shape, cons
 }
 
 static int decode_shard(const cz_chain *c, const uint8_t *src, size_t n, uint8_t *dst,
-                        const int64_t *lo, const int64_t *hi) {
+                        const int64_t *lo, const int64_t *hi, cz_decoder *dec) {
   const cz_chain *in = c->inner;
   int64_t ninner = c->index->nbytes / 16, k;
   const uint8_t *ibytes;
@@ -582,7 +593,7 @@ static int decode_shard(const cz_chain *c, const uint8_t *src, size_t n, uint8_t
     r = cz_fail(CZ_ENOMEM, "out of memory");
     goto done;
   }
-  if ((r = cz_chain_decode(c->index, ibytes, (size_t)c->index_nbytes, index, NULL, NULL)) < 0) {
+  if ((r = cz_chain_decode(c->index, ibytes, (size_t)c->index_nbytes, index, NULL, NULL, dec)) < 0) {
     cz_fail_prefix(r, "shard index");
     goto done;
   }
@@ -615,7 +626,7 @@ static int decode_shard(const cz_chain *c, const uint8_t *src, size_t n, uint8_t
     }
     off = (int64_t)uo;
     nb = (int64_t)un;
-    if ((r = cz_chain_decode(in, src + off, (size_t)nb, scratch, NULL, NULL)) < 0) goto done;
+    if ((r = cz_chain_decode(in, src + off, (size_t)nb, scratch, NULL, NULL, dec)) < 0) goto done;
     for (d = 0; d < c->ndim; d++) d0 += pos[d] * dst_st[d];
     cz_copy_nd(c->ndim, in->shape, c->itemsize, d0, dst_st, scratch, in_st);
   }
@@ -626,7 +637,7 @@ done:
 }
 
 int cz_chain_decode(const cz_chain *c, const uint8_t *src, size_t n, uint8_t *dst,
-                    const int64_t *lo, const int64_t *hi) {
+                    const int64_t *lo, const int64_t *hi, cz_decoder *dec) {
   const uint8_t *cur = src;
   size_t curlen = n;
   uint8_t *owned_buf = NULL;
@@ -649,7 +660,7 @@ int cz_chain_decode(const cz_chain *c, const uint8_t *src, size_t n, uint8_t *ds
       if (j < k) expect = -1;
     }
     r = bb_decode(&c->bb[k], cur, curlen, expect, (plain && expect == c->nbytes && k == 0) ? dst : NULL,
-                  &out, &outlen, &owned);
+                  &out, &outlen, &owned, dec);
     if (r < 0) goto done;
     if (owned) {
       free(owned_buf);
@@ -660,7 +671,7 @@ int cz_chain_decode(const cz_chain *c, const uint8_t *src, size_t n, uint8_t *ds
   }
   if (c->inner) {
     if (c->has_perm) lo = hi = NULL;
-    r = decode_shard(c, cur, curlen, dst, lo, hi);
+    r = decode_shard(c, cur, curlen, dst, lo, hi, dec);
     goto done;
   }
   if ((int64_t)curlen != c->nbytes) {

@@ -84,11 +84,17 @@ void cz_chain_free(cz_chain *c); /* frees inner/index chains (not c itself) */
 int cz_bb_from_json(cz_bb_codec *bb, const cz_json *cfg, const char *name, int v2,
                     size_t itemsize);
 
+/* Per-thread decoder state reused from chunk to chunk (NULL: none). */
+typedef struct {
+  void *blosc_dctx;
+} cz_decoder;
+void cz_decoder_free(cz_decoder *d);
+
 /* Decode an encoded chunk into dst (C order, c->nbytes).  Only the region
    [lo, hi) must be valid afterwards (inner chunks of a shard outside it are skipped);
    lo == NULL means everything. */
 int cz_chain_decode(const cz_chain *c, const uint8_t *src, size_t n, uint8_t *dst,
-                    const int64_t *lo, const int64_t *hi);
+                    const int64_t *lo, const int64_t *hi, cz_decoder *dec);
 /* Encode a chunk (C order, c->nbytes).  *out is malloc'ed; for a shard whose inner
    chunks all equal the fill value *out is NULL (the caller deletes the shard). */
 int cz_chain_encode(const cz_chain *c, const uint8_t *src, uint8_t **out, size_t *outlen);

@@ -345,6 +345,7 @@ def test_sharding_both_ways(cz_check, tmp_path, kw):
         c_write(cz_check, path, start, y, tmp_path)
         x[start[0]:start[0] + 6, start[1]:start[1] + 7] = y
     np.testing.assert_array_equal(zarr.open_array(path, mode="r")[:], x)
+    np.testing.assert_array_equal(chunkzip.open(path, mode="r")[:], x)
 
 
 def test_sharding_index_at_start_and_nested_codecs(cz_check, tmp_path):

@@ -32,8 +32,20 @@ from posix.unistd cimport close as c_close, read as c_read
 
 import numpy as np
 
+cdef extern from "blosc1.h" nogil:
+    ctypedef struct cz_blosc_frame:
+        int32_t nbytes
+        int32_t cbytes
+        int32_t blocksize
+        int typesize
+        int flags
+        int version
+    int cz_blosc1_check_frame(const uint8_t *src, size_t n, cz_blosc_frame *fi, char *msg,
+                              size_t msglen)
+    int32_t cz_blosc1_bitshuffle_tail(const cz_blosc_frame *fi)
+
 from chunkzip._ext.blosc2_api cimport (
-    blosc1_cbuffer_validate, blosc2_context, blosc2_decompress_ctx, blosc2_free_ctx, blosc2_init,
+    blosc2_context, blosc2_decompress_ctx, blosc2_free_ctx, blosc2_init,
     blosc2_getitem_ctx,
     new_dctx,
 )
@@ -78,10 +90,6 @@ cdef struct Batch:
     uint8_t *scratch
     blosc2_context *dctx
     int nthreads          # Blosc threads allowed for a frame of several blocks
-
-
-cdef inline uint32_t _le32(const uint8_t *p) noexcept nogil:
-    return <uint32_t>p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) | (<uint32_t>p[3] << 24)
 
 
 cdef int _fetch(Batch *b, int64_t k, const uint8_t **data, int64_t *size) noexcept nogil:
@@ -152,35 +160,24 @@ cdef int _decode(Batch *b, const uint8_t *p, int64_t n, uint8_t *dest,
     in a small part of a frame of several blocks, only the blocks holding them are
     decoded (``blosc2_getitem_ctx``), into their place in ``dest``; other bytes of
     ``dest`` are then left undefined."""
-    cdef int version, flags, typesize
-    cdef int64_t nbytes, blocksize, cbytes, last, ts, first_item, end_item
-    cdef size_t vn = 0
+    cdef int typesize
+    cdef int64_t nbytes, blocksize, cbytes, ts, first_item, end_item
+    cdef cz_blosc_frame fi
     cdef int nthr
     if b.kind == KIND_RAW:
         if n != b.nbytes:
             return 1
         memcpy(dest, p, <size_t>n)
         return 0
-    if n < 16:
+    # the frame validator of the codec and the C library (csrc/blosc1_decode.c); a frame
+    # it rejects, or one whose bit-shuffled tail c-blosc2 decodes wrongly, goes to the codec
+    if cz_blosc1_check_frame(p, <size_t>n, &fi, NULL, 0) != 0 or fi.nbytes != b.nbytes:
         return 1
-    version, flags, typesize = p[0], p[2], p[3]
-    nbytes, blocksize, cbytes = <int32_t>_le32(p + 4), <int32_t>_le32(p + 8), <int32_t>_le32(p + 12)
-    if version < 1 or version > 6 or nbytes != b.nbytes or cbytes > n or cbytes < 16:
+    if cz_blosc1_bitshuffle_tail(&fi):
         return 1
-    if version >= 3 and (flags & 0x05) == 0x05:  # extended header
-        if cbytes < 32 or (p[31] & 0x08):
-            return 1
-    elif nbytes > 0 and version <= 2 and (flags & 0x07) == 0x04 and typesize > 1 and blocksize > 0:
-        # bit-shuffled Blosc1 frame with a ragged tail: c-blosc2 decodes it wrongly
-        last = nbytes % blocksize
-        if last == 0:
-            last = blocksize
-        if not (nbytes % blocksize == 0 and not (flags & 0x10)) and last % typesize:
-            return 1
+    nbytes, blocksize, cbytes, typesize = fi.nbytes, fi.blocksize, fi.cbytes, fi.typesize
     if nbytes == 0:
         return 0
-    if blosc1_cbuffer_validate(p, <size_t>cbytes, &vn) < 0 or <int64_t>vn != nbytes:
-        return 1
     if b.dctx == NULL:
         # several Blosc threads only pay off for big frames of several blocks (as in
         # _blosc.decompress); batches of many chunks run with one thread per caller
