@@ -132,9 +132,9 @@ def _parse_index_codecs(codecs: Any, where: str) -> tuple[bool, str]:
 
 # ----------------------------------------------------------------------------- the index
 def _crc32c(data: Any) -> int:
-    from .codecs.checksums import CRC32C
+    from ._ext import _filters
 
-    return CRC32C._checksum(np.frombuffer(data, dtype=np.uint8)) & 0xFFFFFFFF
+    return _filters.crc32c(np.frombuffer(data, dtype=np.uint8)) & 0xFFFFFFFF
 
 
 def encode_index(spec: ShardingSpec, index: np.ndarray) -> bytes:
