@@ -44,11 +44,12 @@ def ext(name: str, sources: list[str], blosc2: bool = False) -> Extension:
 
 EXTENSIONS = [
     ext("_shuffle", ["chunkzip/_ext/_shuffle.pyx", "csrc/shuffle.c"]),
-    ext("_blosc", ["chunkzip/_ext/_blosc.pyx", "csrc/blosc1.c", "csrc/blosclz_enc.c", "csrc/shuffle.c"], blosc2=True),
+    ext("_blosc", ["chunkzip/_ext/_blosc.pyx", "csrc/blosc1.c", "csrc/blosc1_decode.c", "csrc/blosclz_enc.c", "csrc/shuffle.c"], blosc2=True),
     ext("_compress", ["chunkzip/_ext/_compress.pyx"], blosc2=True),
     ext("_filters", ["chunkzip/_ext/_filters.pyx", "csrc/checksum.c"]),
     ext("_vlen", ["chunkzip/_ext/_vlen.pyx"]),
     ext("_copy", ["chunkzip/_ext/_copy.pyx"], blosc2=True),
+    ext("_write", ["chunkzip/_ext/_write.pyx", "csrc/blosc1.c", "csrc/blosclz_enc.c", "csrc/shuffle.c"], blosc2=True),
 ]
 # Developers may build a subset in place: CHUNKZIP_BUILD_ONLY=_blosc,_shuffle
 _only = [n for n in os.environ.get("CHUNKZIP_BUILD_ONLY", "").split(",") if n]
@@ -62,7 +63,7 @@ if _only:
 # their RPATH independent of it.
 LIB_SOURCES = [f"csrc/{n}.c" for n in (
     "cz_error", "cz_blosc", "cz_codecs", "cz_metadata", "cz_array", "cz_io", "ndcopy", "json",
-    "blosc1", "blosclz_enc", "shuffle", "checksum")]
+    "blosc1", "blosc1_decode", "blosclz_enc", "shuffle", "checksum")]
 PUBLIC_HEADER = "csrc/chunkzip.h"
 KERNEL_HEADERS = ["csrc/blosc1.h", "csrc/shuffle.h", "csrc/checksum.h"]  # installed as chunkzip/*.h
 

@@ -156,10 +156,16 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def _same_place(src: str, dst: str, src_path: str | None, dst_path: str | None) -> bool:
-    if "://" in src or "://" in dst:
-        return src == dst and (src_path or "") == (dst_path or "")
-    return os.path.realpath(src) == os.path.realpath(dst) and (src_path or "") == (dst_path or "")
+def _where(location: str, path: str | None) -> str:
+    """A comparable name of the node at ``location`` and ``path``."""
+    base = location.rstrip("/") if _is_url(location) else os.path.realpath(location)
+    return base + ("/" + path.strip("/") if path and path.strip("/") else "")
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Whether one of two nodes is the other or lies inside it (then writing one, or
+    clearing it with --overwrite, would change the other)."""
+    return a == b or a.startswith(b.rstrip("/") + "/") or b.startswith(a.rstrip("/") + "/")
 
 
 def _cmd_copy(args: argparse.Namespace) -> int:
@@ -167,8 +173,11 @@ def _cmd_copy(args: argparse.Namespace) -> int:
     from .codecs.registry import get_codec
     from .copying import copy
 
-    if _same_place(args.src, args.dst, args.path, args.dst_path):
-        raise CliError("SRC and DST are the same array; copy to a new location instead")
+    if _overlap(_where(args.src, args.path), _where(args.dst, args.dst_path)):
+        raise CliError("SRC and DST overlap (the same array, or one inside the other); copy to a separate "
+                       "location")
+    if args.storage_options and not (_is_url(args.src) or _is_url(args.dst)):
+        raise CliError("--storage-options applies to URLs only")
     kwargs: dict[str, Any] = {}
     if args.shards is not None:
         if not _accepts(create, "shards"):

@@ -51,10 +51,11 @@ def candidates(dtype: Any) -> list[CodecConfig]:
     """The configurations :func:`sweep` tries by default for data of ``dtype``.
 
     Blosc with lz4, lz4hc, zstd, zlib and blosclz, each without, with byte and with bit
-    shuffle, at levels 1, 5 and 9 (zstd: 1, 5 and 7, i.e. zstd levels 1, 9 and 13); Zstd (levels 1, 3, 9), LZ4, Zlib and GZip (levels 1, 5,
-    9), BZ2 (1, 9) and LZMA (presets 1, 6); and filter chains suited to the dtype: Delta in
-    front of Blosc/Zstd for integers, and for floats the lossy BitRound (two precisions) and
-    Quantize (2 and 4 decimal digits) in front of Blosc.
+    shuffle, at levels 1, 5 and 9 (zstd: 1, 5 and 7, i.e. zstd levels 1, 9 and 13); Zstd
+    (levels 1, 3, 9), LZ4, Zlib and GZip (levels 1, 5, 9), BZ2 (1, 9) and LZMA (presets 1,
+    6); and filter chains suited to the dtype: Delta in front of Blosc/Zstd for integers,
+    and for floats the lossy BitRound (two precisions) and Quantize (2 and 4 decimal digits)
+    in front of Blosc.
     """
     dt = np.dtype(dtype)
     if dt.kind == "O":
@@ -128,19 +129,37 @@ def _precision(config: CodecConfig, dtype: np.dtype) -> str | None:
 
 # ----------------------------------------------------------------------------- sampling
 def sample_regions(shape: tuple[int, ...], chunks: tuple[int, ...], sample: int | None,
-                   coords: np.ndarray | None = None, seed: int = 0) -> list[tuple[slice, ...]]:
+                   coords: np.ndarray | None = None, seed: int = 0,
+                   blocks: tuple[int, ...] | None = None) -> list[tuple[slice, ...]]:
     """Regions of ``sample`` chunks (all when None) of an array of ``shape`` cut in ``chunks``.
 
     The chunks are drawn at random (reproducibly, by ``seed``) among ``coords`` (rows of
-    chunk grid coordinates, e.g. those stored) or, when None, among all chunks.
+    chunk grid coordinates, e.g. those stored) or, when None, among all chunks. With
+    ``blocks`` (the chunks per shard along each dimension), ``coords`` are those of blocks
+    (shards) and the chunks are drawn among the chunks inside them that lie in the array.
     """
     grid = tuple(-(-s // c) for s, c in zip(shape, chunks))
-    total = len(coords) if coords is not None else math.prod(grid)
+    if coords is not None and blocks and math.prod(blocks) > 1:
+        origin = np.asarray(coords, dtype=np.int64).reshape(-1, len(grid)) * np.asarray(blocks)
+        extent = np.minimum(np.asarray(blocks), np.asarray(grid) - origin)  # chunks of each block in the array
+        counts = np.prod(extent, axis=1)
+        total = int(counts.sum())
+    else:
+        total = len(coords) if coords is not None else math.prod(grid)
     if total == 0:
         return []
     k = total if sample is None else min(sample, total)
     picked = np.arange(total) if k == total else np.sort(np.random.default_rng(seed).choice(total, k, replace=False))
-    if coords is not None:
+    if coords is not None and blocks and math.prod(blocks) > 1:
+        ends = np.cumsum(counts)
+        which = np.searchsorted(ends, picked, side="right")
+        rest = picked - (ends - counts)[which]  # index of the chunk inside its block, C order
+        rows = np.empty((len(picked), len(grid)), dtype=np.int64)
+        for d in reversed(range(len(grid))):
+            rows[:, d] = rest % extent[which, d]
+            rest = rest // extent[which, d]
+        rows += origin[which]
+    elif coords is not None:
         rows = np.asarray(coords)[picked]
     elif grid:
         rows = np.stack(np.unravel_index(picked, grid), axis=1)
@@ -157,13 +176,16 @@ def _samples(data: Any, chunks: Any, sample: int | str | None) -> list[np.ndarra
     if math.prod(shape) == 0:
         raise ValueError(f"nothing to sample: the array has shape {shape}")
     dtype = np.dtype(data.dtype)
-    coords = None
+    coords = blocks = None
     if isinstance(data, Array) and chunks is None:
         from .copying import _StoredChunks
 
         grid_chunks = data.chunks
-        stored = _StoredChunks(data).coords
+        stored = _StoredChunks(data).coords  # on the stored grid: shards when sharded
         coords = stored if len(stored) else None  # all chunks missing: sample the fill value
+        shards = getattr(data, "shards", None)
+        if shards is not None:
+            blocks = tuple(s // c for s, c in zip(shards, grid_chunks))
     elif chunks is None:
         grid_chunks = tuple(int(c) for c in getattr(data, "chunks", None) or ()) or None
         if grid_chunks is None or len(grid_chunks) != len(shape):
@@ -172,7 +194,7 @@ def _samples(data: Any, chunks: Any, sample: int | str | None) -> list[np.ndarra
         grid_chunks = normalize_chunks(chunks, shape, dtype.itemsize)
     if sample == "auto":
         sample = max(1, min(MAX_AUTO_SAMPLE, DEFAULT_SAMPLE_BYTES // max(1, math.prod(grid_chunks) * dtype.itemsize)))
-    regions = sample_regions(shape, grid_chunks, sample, coords)
+    regions = sample_regions(shape, grid_chunks, sample, coords, blocks=blocks)
     return [np.ascontiguousarray(np.asarray(data[r], dtype=dtype)) for r in regions]
 
 

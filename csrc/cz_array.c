@@ -176,26 +176,32 @@ static uint8_t *box_ptr(const box_job *job, uint8_t *base, const int64_t *coords
   return base;
 }
 
-static int read_one(box_job *job, int64_t k, uint8_t *scratch) {
+/* A reading thread's buffers, reused from chunk to chunk. */
+typedef struct {
+  uint8_t *scratch; /* one decoded chunk */
+  uint8_t *file;    /* one encoded chunk */
+  size_t filecap;
+} reader_buffers;
+
+static int read_one(box_job *job, int64_t k, reader_buffers *rb) {
   cz_array *a = job->a;
   const cz_chain *c = &a->chain;
   int64_t coords[CZ_MAX_NDIM], lo[CZ_MAX_NDIM], hi[CZ_MAX_NDIM], ext[CZ_MAX_NDIM], cst[CZ_MAX_NDIM];
   int64_t zero[CZ_MAX_NDIM] = {0};
   char path[4096];
-  uint8_t *data, *dst, *src = scratch;
+  uint8_t *dst, *scratch = rb->scratch, *src = scratch;
   size_t len;
   int r, d;
   chunk_of(job, k, coords, lo, hi);
   if ((r = chunk_path(a, coords, path, sizeof(path))) < 0) return r;
   dst = box_ptr(job, job->out, coords, lo, hi, ext);
-  r = cz_read_file(path, &data, &len);
+  r = cz_read_file_reuse(path, &rb->file, &rb->filecap, &len);
   if (r < 0) return r;
   if (r == 0) { /* missing chunk */
     cz_copy_nd(a->ndim, ext, a->itemsize, dst, job->box_strides, a->fill, zero);
     return 0;
   }
-  r = cz_chain_decode(c, data, len, scratch, lo, hi);
-  free(data);
+  r = cz_chain_decode(c, rb->file, len, scratch, lo, hi);
   if (r < 0) return cz_fail_prefix(r, path);
   cz_c_strides(a->ndim, a->chunks, a->itemsize, cst);
   for (d = 0; d < a->ndim; d++) src += lo[d] * cst[d];
@@ -205,7 +211,10 @@ static int read_one(box_job *job, int64_t k, uint8_t *scratch) {
 
 static void *read_worker(void *arg) {
   box_job *job = (box_job *)arg;
-  uint8_t *scratch = (uint8_t *)malloc((size_t)job->a->chain.nbytes);
+  reader_buffers rb;
+  rb.scratch = (uint8_t *)malloc((size_t)job->a->chain.nbytes);
+  rb.file = NULL;
+  rb.filecap = 0;
   for (;;) {
     int64_t k;
     int r;
@@ -213,7 +222,7 @@ static void *read_worker(void *arg) {
     k = job->err ? job->nchunks : job->next++;
     pthread_mutex_unlock(&job->lock);
     if (k >= job->nchunks) break;
-    r = scratch ? read_one(job, k, scratch) : cz_fail(CZ_ENOMEM, "out of memory");
+    r = rb.scratch ? read_one(job, k, &rb) : cz_fail(CZ_ENOMEM, "out of memory");
     if (r < 0) {
       pthread_mutex_lock(&job->lock);
       if (!job->err) {
@@ -224,7 +233,8 @@ static void *read_worker(void *arg) {
       break;
     }
   }
-  free(scratch);
+  free(rb.scratch);
+  free(rb.file);
   return NULL;
 }
 

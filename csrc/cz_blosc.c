@@ -6,11 +6,7 @@
 #include "checksum.h"
 #include "cz_internal.h"
 
-/* c-blosc2 (libblosc2 of the python-blosc2 wheel); declared here so that the public
-   header does not depend on blosc2.h. */
-#include "blosc2.h"
-
-#define MAX_BLOSC1_RATIO 65536 /* no Blosc1 stream expands more than this */
+#include "blosc2.h" /* blosc2_init (libblosc2 of the python-blosc2 wheel) */
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -21,58 +17,12 @@ static void do_init(void) {
 
 void cz_lib_init(void) { pthread_once(&init_once, do_init); }
 
-static int32_t le32(const uint8_t *p) {
-  return (int32_t)((uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-                   ((uint32_t)p[3] << 24));
-}
-
 int cz_blosc_check_frame(const uint8_t *p, size_t n, int64_t *nbytes_out) {
-  int version, flags, extended, memcpyed, special = 0;
-  int64_t nbytes, blocksize, cbytes, header_len, nblocks;
-  size_t vnbytes = 0;
+  cz_blosc_frame fi;
+  char msg[256];
   if (p == NULL) return cz_fail(CZ_EINVAL, "Blosc frame: NULL source");
-  if (n < 16) return cz_fail(CZ_ECORRUPT, "not a Blosc frame: %zu bytes, a header needs 16", n);
-  version = p[0];
-  flags = p[2];
-  nbytes = le32(p + 4);
-  blocksize = le32(p + 8);
-  cbytes = le32(p + 12);
-  if (version < 1 || version > 6)
-    return cz_fail(CZ_ECORRUPT, "not a Blosc frame (format version byte %d)", version);
-  if (nbytes < 0 || blocksize < 0 || cbytes < 16)
-    return cz_fail(CZ_ECORRUPT, "corrupt Blosc header (negative sizes)");
-  if ((size_t)cbytes > n)
-    return cz_fail(CZ_ECORRUPT, "truncated Blosc frame: header says %lld bytes, buffer has %zu",
-                   (long long)cbytes, n);
-  if ((size_t)nbytes > CZ_BLOSC1_MAX_BUFFERSIZE)
-    return cz_fail(CZ_ECORRUPT, "corrupt Blosc header: %lld bytes exceeds the format limit",
-                   (long long)nbytes);
-  extended = version >= 3 && (flags & 0x05) == 0x05;
-  header_len = extended ? 32 : 16;
-  if (cbytes < header_len) return cz_fail(CZ_ECORRUPT, "truncated Blosc frame (extended header)");
-  if (extended) {
-    if (p[31] & 0x08) return cz_fail(CZ_EUNSUPPORTED, "lazy Blosc chunks are not supported");
-    special = ((p[31] >> 4) & 0x07) != 0;
-  }
-  memcpyed = (flags & 0x02) != 0;
-  if (nbytes > 0 && !special) {
-    if (blocksize <= 0 || blocksize > nbytes)
-      return cz_fail(CZ_ECORRUPT, "corrupt Blosc header: bad blocksize %lld", (long long)blocksize);
-    if (memcpyed) {
-      if (cbytes != nbytes + header_len)
-        return cz_fail(CZ_ECORRUPT, "corrupt Blosc header: memcpyed frame size mismatch");
-    } else if (version <= 2) {
-      nblocks = (nbytes + blocksize - 1) / blocksize;
-      if (header_len + 4 * nblocks > cbytes)
-        return cz_fail(CZ_ECORRUPT, "corrupt Blosc frame: block offsets do not fit");
-      if (nbytes > cbytes * MAX_BLOSC1_RATIO)
-        return cz_fail(CZ_ECORRUPT, "corrupt Blosc header: %lld bytes cannot come from a %lld-byte frame",
-                       (long long)nbytes, (long long)cbytes);
-    }
-  }
-  if (nbytes > 0 && blosc1_cbuffer_validate(p, (size_t)cbytes, &vnbytes) < 0)
-    return cz_fail(CZ_ECORRUPT, "corrupt Blosc frame (header validation failed)");
-  *nbytes_out = nbytes;
+  if (cz_blosc1_check_frame(p, n, &fi, msg, sizeof(msg)) != 0) return cz_fail(CZ_ECORRUPT, "%s", msg);
+  *nbytes_out = fi.nbytes;
   return 0;
 }
 
@@ -121,24 +71,19 @@ int64_t cz_blosc_nbytes(const void *src, size_t srcsize) {
 }
 
 int64_t cz_blosc_decompress(const void *src, size_t srcsize, void *dst, size_t dst_capacity) {
-  int64_t nbytes = 0;
+  cz_blosc_frame fi;
+  char msg[256];
   int r;
-  blosc2_context *ctx;
-  blosc2_dparams dp = BLOSC2_DPARAMS_DEFAULTS;
   cz_lib_init();
-  if ((r = cz_blosc_check_frame((const uint8_t *)src, srcsize, &nbytes)) < 0) return r;
-  if (dst == NULL && nbytes) return cz_fail(CZ_EINVAL, "Blosc decompress: NULL destination");
-  if ((size_t)nbytes > dst_capacity)
-    return cz_fail(CZ_EDEST, "Blosc frame holds %lld bytes, destination has %zu", (long long)nbytes,
+  if (src == NULL) return cz_fail(CZ_EINVAL, "Blosc frame: NULL source");
+  if (cz_blosc1_check_frame((const uint8_t *)src, srcsize, &fi, msg, sizeof(msg)) != 0)
+    return cz_fail(CZ_ECORRUPT, "%s", msg);
+  if (dst == NULL && fi.nbytes) return cz_fail(CZ_EINVAL, "Blosc decompress: NULL destination");
+  if ((size_t)fi.nbytes > dst_capacity)
+    return cz_fail(CZ_EDEST, "Blosc frame holds %d bytes, destination has %zu", (int)fi.nbytes,
                    dst_capacity);
-  if (nbytes == 0) return 0;
-  dp.nthreads = 1;
-  ctx = blosc2_create_dctx(dp);
-  if (ctx == NULL) return cz_fail(CZ_ENOMEM, "cannot create a Blosc decompression context");
-  r = blosc2_decompress_ctx(ctx, src, (int32_t)(srcsize > INT32_MAX ? INT32_MAX : srcsize), dst,
-                            (int32_t)nbytes);
-  blosc2_free_ctx(ctx);
-  if (r != nbytes)
-    return cz_fail(CZ_ECORRUPT, "corrupt Blosc frame: decoding failed (c-blosc2 code %d)", r);
-  return nbytes;
+  r = cz_blosc1_decompress_frame((const uint8_t *)src, &fi, dst, 1, msg, sizeof(msg));
+  if (r == CZ_BLOSC_ENOMEM) return cz_fail(CZ_ENOMEM, "%s", msg);
+  if (r != 0) return cz_fail(CZ_ECORRUPT, "corrupt Blosc frame: %s", msg);
+  return fi.nbytes;
 }

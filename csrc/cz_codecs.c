@@ -365,23 +365,23 @@ static int bb_decode(const cz_bb_codec *bb, const uint8_t *src, size_t n, int64_
       return 0;
     }
     case CZ_BB_BLOSC: {
-      int64_t nb;
-      int64_t r = cz_blosc_nbytes(src, n);
+      cz_blosc_frame fi;
+      char msg[256];
       uint8_t *b;
-      if (r < 0) return (int)r;
-      nb = r;
-      if (expect >= 0 && nb != expect)
-        return cz_fail(CZ_ECORRUPT, "Blosc frame holds %lld bytes, the chunk has %lld", (long long)nb,
+      int rc;
+      if (cz_blosc1_check_frame(src, n, &fi, msg, sizeof(msg)) != 0) return cz_fail(CZ_ECORRUPT, "%s", msg);
+      if (expect >= 0 && fi.nbytes != expect)
+        return cz_fail(CZ_ECORRUPT, "Blosc frame holds %d bytes, the chunk has %lld", (int)fi.nbytes,
                        (long long)expect);
-      b = direct ? direct : (uint8_t *)malloc(nb ? (size_t)nb : 1);
+      b = direct ? direct : (uint8_t *)malloc(fi.nbytes ? (size_t)fi.nbytes : 1);
       if (!b) return cz_fail(CZ_ENOMEM, "out of memory");
-      r = cz_blosc_decompress(src, n, b, (size_t)nb);
-      if (r < 0) {
+      rc = cz_blosc1_decompress_frame(src, &fi, b, 1, msg, sizeof(msg));
+      if (rc != 0) {
         if (!direct) free(b);
-        return (int)r;
+        return cz_fail(rc == CZ_BLOSC_ENOMEM ? CZ_ENOMEM : CZ_ECORRUPT, "corrupt Blosc frame: %s", msg);
       }
       *out = b;
-      *outlen = (size_t)nb;
+      *outlen = (size_t)fi.nbytes;
       *owned = direct ? 0 : 1;
       return 0;
     }

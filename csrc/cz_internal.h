@@ -97,6 +97,8 @@ int cz_all_fill(const uint8_t *buf, size_t nelems, const uint8_t *fill, size_t i
 /* ---- files (cz_io.c) ---- */
 /* Read a whole file: 1 and *buf malloc'ed, 0 when it does not exist, <0 on error. */
 int cz_read_file(const char *path, uint8_t **buf, size_t *len);
+/* The same into a buffer reused across calls (grown as needed, freed by the caller). */
+int cz_read_file_reuse(const char *path, uint8_t **buf, size_t *cap, size_t *len);
 /* Replace `path` atomically with `len` bytes (creates parent directories). */
 int cz_write_file_atomic(const char *path, const uint8_t *buf, size_t len);
 int cz_delete_file(const char *path);

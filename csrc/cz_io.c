@@ -10,12 +10,10 @@
 
 #include "cz_internal.h"
 
-int cz_read_file(const char *path, uint8_t **buf, size_t *len) {
+int cz_read_file_reuse(const char *path, uint8_t **buf, size_t *cap, size_t *len) {
   struct stat st;
   int fd = open(path, O_RDONLY);
-  size_t got = 0;
-  uint8_t *b;
-  *buf = NULL;
+  size_t got = 0, size;
   *len = 0;
   if (fd < 0) {
     if (errno == ENOENT || errno == ENOTDIR) return 0;
@@ -25,26 +23,41 @@ int cz_read_file(const char *path, uint8_t **buf, size_t *len) {
     close(fd);
     return cz_fail(CZ_EIO, "%s is not a regular file", path);
   }
-  b = (uint8_t *)malloc(st.st_size > 0 ? (size_t)st.st_size : 1);
-  if (!b) {
-    close(fd);
-    return cz_fail(CZ_ENOMEM, "out of memory reading %s (%lld bytes)", path, (long long)st.st_size);
+  size = st.st_size > 0 ? (size_t)st.st_size : 0;
+  if (*buf == NULL || *cap < size + 1) {
+    uint8_t *nb = (uint8_t *)realloc(*buf, size + 1);
+    if (!nb) {
+      close(fd);
+      return cz_fail(CZ_ENOMEM, "out of memory reading %s (%zu bytes)", path, size);
+    }
+    *buf = nb;
+    *cap = size + 1;
   }
-  while (got < (size_t)st.st_size) {
-    ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
+  while (got < size) {
+    ssize_t r = read(fd, *buf + got, size - got);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) {
       int e = errno;
-      free(b);
       close(fd);
       return cz_fail(CZ_EIO, "cannot read %s: %s", path, r < 0 ? strerror(e) : "file shrank");
     }
     got += (size_t)r;
   }
   close(fd);
-  *buf = b;
   *len = got;
   return 1;
+}
+
+int cz_read_file(const char *path, uint8_t **buf, size_t *len) {
+  size_t cap = 0;
+  int r;
+  *buf = NULL;
+  r = cz_read_file_reuse(path, buf, &cap, len);
+  if (r <= 0) {
+    free(*buf);
+    *buf = NULL;
+  }
+  return r;
 }
 
 static int make_parents(char *path) {

@@ -162,7 +162,11 @@ def test_info_on_a_group(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["copy", "{v3}", "{v3}"], "same array"),
+    (["copy", "{v3}", "{v3}"], "overlap"),
+    (["copy", "{v3}", "{v3}/inner", "--overwrite"], "overlap"),
+    (["copy", "{v3}", "{tmp}", "--overwrite"], "overlap"),
+    (["copy", "{v3}", "{v3}", "--dst-path", "x"], "overlap"),
+    (["copy", "{v3}", "{tmp}/o", "--storage-options", '{"anon": true}'], "URLs only"),
     (["copy", "{v3}", "{v2}"], "--overwrite"),
     (["copy", "{v3}", "{tmp}/s", "--shards", "30,40"], "shard"),  # not a multiple of the chunks (20, 40)
     (["copy", "{v3}", "{tmp}/s", "--shards", "a"], "--shards"),

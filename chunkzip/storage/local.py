@@ -51,6 +51,11 @@ class LocalStore(Store):
         self.read_only = read_only
         self._made: set[str] = set()  # directories known to exist (saves a mkdir per write)
 
+    @property
+    def path(self) -> str:
+        """The root directory (zarr-python 2's ``DirectoryStore.path``)."""
+        return self.root
+
     def _path(self, key: str) -> str:
         return os.path.join(self.root, *validate_key(key).split("/"))
 
@@ -63,6 +68,22 @@ class LocalStore(Store):
             return [os.fsencode(root + k.replace("/", os.sep)) for k in keys]
         enc, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
         return [(root + k).encode(enc, errors) for k in keys]
+
+    def write_targets(self, keys: list[str]) -> tuple[list[bytes], bytes] | None:
+        """For batch writers that create the files themselves (``_ext._write``): the
+        paths of ``keys`` with their directories made (once per store), and a tag that
+        makes temporary names (``.cztmp-<tag>-<name>``, hidden from listings) unique to
+        this process and call.  None when the store cannot be written that way.  The
+        keys are *not* validated: only for keys chunkzip builds, as :meth:`local_paths`."""
+        if self.read_only or os.sep != "/":
+            return None
+        for d in {k.rpartition("/")[0] for k in keys}:
+            directory = os.path.join(self.root, d) if d else self.root
+            if directory not in self._made:
+                os.makedirs(directory, exist_ok=True)
+                self._made.add(directory)
+        tag = f"{os.getpid()}-{threading.get_ident()}-{next(_counter)}"
+        return self.local_paths(keys), tag.encode()
 
     def get(self, key: str) -> bytes | None:
         try:
@@ -170,11 +191,36 @@ class LocalStore(Store):
                 if key.startswith(prefix):
                     yield key
 
-    def getsize(self, key: str) -> int:
+    def getsize(self, key: str = "") -> int:
+        """Bytes of ``key``; for a directory (``""`` for the root), the total below it."""
+        path = self._path(key) if key else self.root
+        if os.path.isdir(path):
+            return self.size_prefix(key.rstrip("/") + "/" if key else "")
         try:
-            return os.path.getsize(self._path(key))
+            return os.path.getsize(path)
         except OSError:
             return 0
+
+    def size_prefix(self, prefix: str) -> int:
+        total = 0
+        for k in self.list_prefix(prefix):
+            try:
+                total += os.path.getsize(self._path(k))
+            except OSError:
+                pass
+        return total
+
+    def rmdir(self, path: str = "") -> None:
+        """Delete every key below ``path`` and the emptied directories."""
+        super().rmdir(path)
+        top = self._path(path.strip("/")) if path.strip("/") else self.root
+        for dirpath, _dirs, _files in sorted(os.walk(top), key=lambda t: -len(t[0])):
+            if dirpath != self.root:
+                try:
+                    os.rmdir(dirpath)
+                except OSError:
+                    pass
+        self._made.clear()
 
     def clear_prefix(self, prefix: str) -> None:
         """Delete every key under ``prefix`` (used by mode='w')."""
@@ -184,16 +230,27 @@ class LocalStore(Store):
 
     def __reduce__(self) -> tuple:
         # just the root (absolute) and the mode: small, and re-opens the files anywhere
-        return (LocalStore, (self.root, True) if self.read_only else (self.root,))
+        return (type(self), (self.root, True) if self.read_only else (self.root,))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, LocalStore) and other.root == self.root
+        return type(other) is type(self) and other.root == self.root
 
     def __hash__(self) -> int:
         return hash(self.root)
 
     def __repr__(self) -> str:
-        return f"LocalStore({self.root!r})"
+        return f"{type(self).__name__}({self.root!r})"
 
 
 DirectoryStore = LocalStore
+
+
+class NestedDirectoryStore(LocalStore):
+    """A :class:`LocalStore` whose Zarr v2 arrays use ``/`` between chunk indices, so
+    chunk ``(i, j)`` is the file ``i/j`` (zarr-python 2's ``NestedDirectoryStore``).
+
+    Arrays created in it without ``dimension_separator=`` get ``"/"``; v3 arrays use
+    ``/`` anyway.
+    """
+
+    dimension_separator = "/"
