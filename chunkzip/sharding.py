@@ -282,8 +282,9 @@ class ShardCodec:
         if fill is None and not self.is_object:
             fill = np.zeros((), meta.dtype)[()]
         self.fill = fill
-        #: leave inner chunks equal to the fill value out of the shard (the pipeline
-        #: sets this from ``write_empty_chunks=False``)
+        #: leave inner chunks equal to the fill value out of the shard (empty index
+        #: entries, as the spec allows): they read as the fill value, and the inner
+        #: chunks of edge shards that lie outside the array are never stored
         self.skip_fill = True
         self._tl = threading.local()
 
