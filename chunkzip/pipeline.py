@@ -260,7 +260,6 @@ class Pipeline:
             from .sharding import ShardCodec
 
             self.codec: Any = ShardCodec(meta)
-            self.codec.skip_fill = not write_empty_chunks
         else:
             self.codec = ChunkCodec(meta)
         self.synchronizer = synchronizer

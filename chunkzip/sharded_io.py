@@ -71,6 +71,8 @@ class InnerPipeline(_pl.Pipeline):
         return np.asarray(chunk_coords, dtype=np.int64).reshape(len(chunk_coords), len(self.per))
 
     def _sources(self, coords: Any) -> tuple[list, bool]:  # type: ignore[override]
+        if len(coords) == 1:  # one inner chunk (single elements, small windows): no array set-up
+            return [fetch_one(self, tuple(int(x) for x in coords[0]))], False
         return fetch_inner(self, np.asarray(coords, dtype=np.int64).reshape(len(coords), len(self.per))), False
 
     def _fallback(self, nfail: int, status: np.ndarray, indexer: Any, out: np.ndarray) -> None:
@@ -182,6 +184,30 @@ def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
                 buf = bytes(buf)
             _place(sources, pos, ent, buf, r0)
     return sources
+
+
+def fetch_one(ip: InnerPipeline, coords: tuple[int, ...]) -> tuple | None:
+    """The source of one inner chunk: its shard's index (one ranged read), then its
+    bytes (one more); the same checks as :func:`fetch_inner`."""
+    sc = tuple(x // p for x, p in zip(coords, ip.per))
+    loc = 0
+    for x, s_, p in zip(coords, sc, ip.per):
+        loc = loc * p + (x - s_ * p)
+    key = ip.outer.key(sc)
+    spec, store = ip.spec, ip.store
+    at_end = spec.index_location == "end"
+    raw = store.get_ranges([(key, -ip.isz, None) if at_end else (key, 0, ip.isz)])[0]
+    if raw is None:
+        return None
+    index = decode_index(spec, raw, ip.ninner, key)
+    if not check_index(index, key, 0 if at_end else ip.isz, None)[loc]:
+        return None
+    o, n = int(index[loc, 0]), int(index[loc, 1])
+    buf = store.get_ranges([(key, o, n)])[0]
+    if buf is None or len(buf) != n:
+        raise ShardIndexError(f"shard {key!r}: inner chunk bytes [{o}, {o + n}) lie past the end of the "
+                              "shard (or it changed while read); the shard is truncated or corrupt")
+    return (buf if isinstance(buf, bytes) else bytes(buf), 0, n)
 
 
 def _place(sources: list, pos: np.ndarray, ent: np.ndarray, buf: bytes, base: int) -> None:

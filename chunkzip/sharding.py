@@ -132,9 +132,9 @@ def _parse_index_codecs(codecs: Any, where: str) -> tuple[bool, str]:
 
 # ----------------------------------------------------------------------------- the index
 def _crc32c(data: Any) -> int:
-    from .codecs.checksums import CRC32C
+    from ._ext import _filters
 
-    return CRC32C._checksum(np.frombuffer(data, dtype=np.uint8)) & 0xFFFFFFFF
+    return _filters.crc32c(np.frombuffer(data, dtype=np.uint8)) & 0xFFFFFFFF
 
 
 def encode_index(spec: ShardingSpec, index: np.ndarray) -> bytes:
@@ -282,8 +282,9 @@ class ShardCodec:
         if fill is None and not self.is_object:
             fill = np.zeros((), meta.dtype)[()]
         self.fill = fill
-        #: leave inner chunks equal to the fill value out of the shard (the pipeline
-        #: sets this from ``write_empty_chunks=False``)
+        #: leave inner chunks equal to the fill value out of the shard (empty index
+        #: entries, as the spec allows): they read as the fill value, and the inner
+        #: chunks of edge shards that lie outside the array are never stored
         self.skip_fill = True
         self._tl = threading.local()
 
