@@ -6,6 +6,9 @@ from .api import (ArrayNotFoundError, ContainsArrayError, array, create, empty, 
                   load, ones, ones_like, open, open_array, save, zeros, zeros_like)
 from .array import Array, ReadOnlyError
 from .copying import copy
+from .hierarchy_copy import copy_all, copy_store
+from .hierarchy import Group, consolidate_metadata, group, open_consolidated, open_group
+from .nodes import ContainsGroupError, GroupNotFoundError, NodeNotFoundError
 from .metadata import MetadataError
 from .pipeline import ChunkDecodeError
 from .sweep import sweep
@@ -18,4 +21,6 @@ __all__ = [
     "ProcessSynchronizer", "ThreadSynchronizer", "array", "codecs", "config", "copy", "create", "empty",
     "empty_like", "full", "full_like", "load", "ones", "ones_like", "open", "open_array", "save", "storage",
     "sweep", "zeros", "zeros_like",
+    "Group", "ContainsGroupError", "GroupNotFoundError", "NodeNotFoundError", "consolidate_metadata", "group",
+    "open_consolidated", "open_group", "copy_all", "copy_store",
 ]

@@ -8,8 +8,8 @@ import numpy as np
 from . import config
 from .array import Array
 from .codecs.registry import get_codec
-from .metadata import (V2_ARRAY_KEY, V2_ATTRS_KEY, V2_GROUP_KEY, V3_KEY, MetadataError, build,
-                       default_fill_value, load_json, normalize_dtype, parse_v2, parse_v3)
+from .metadata import build, default_fill_value, normalize_dtype
+from .nodes import NodeNotFoundError
 from .storage import normalize_store_like
 from .storage.base import normalize_path
 
@@ -18,7 +18,7 @@ _ZERO = object()  # zeros(): the dtype's own zero (b'' for 'S', '' for 'U', a ze
 _MODES = ("r", "r+", "a", "w", "w-", "x")
 
 
-class ArrayNotFoundError(FileNotFoundError):
+class ArrayNotFoundError(NodeNotFoundError):
     """No array is stored at the given store and path."""
 
 
@@ -57,16 +57,12 @@ def _prefix(path: str) -> str:
 
 def _exists(store: Any, path: str) -> str | None:
     """'array2', 'array3', 'group' or None for what is stored at ``path``."""
-    p = _prefix(path)
-    raw = store.get(p + V3_KEY)
-    if raw is not None:
-        doc = load_json(raw, p + V3_KEY)
-        return "array3" if isinstance(doc, dict) and doc.get("node_type") == "array" else "group"
-    if store.get(p + V2_ARRAY_KEY) is not None:
-        return "array2"
-    if store.get(p + V2_GROUP_KEY) is not None:
-        return "group"
-    return None
+    from .nodes import read_node
+
+    node = read_node(store, path)
+    if node is None:
+        return None
+    return "group" if node.kind == "group" else f"array{node.zarr_format}"
 
 
 def _clear(store: Any, path: str) -> None:
@@ -76,28 +72,18 @@ def _clear(store: Any, path: str) -> None:
 
 def _load(store: Any, path: str, *, read_only: bool, synchronizer: Any, write_empty_chunks: Any,
           zarr_format: int | None = None) -> Array:
-    p = _prefix(path)
-    kind = _exists(store, path)
-    if kind is None:
-        raise ArrayNotFoundError(f"no array found at path {path!r} in {store!r}")
-    if kind == "group":
-        raise ContainsArrayError(f"path {path!r} in {store!r} holds a group, not an array")
-    fmt = 3 if kind == "array3" else 2
-    if zarr_format is not None and zarr_format != fmt:
-        raise ArrayNotFoundError(f"the array at {path!r} is Zarr v{fmt}, not v{zarr_format}")
-    if fmt == 3:
-        meta = parse_v3(load_json(store.get(p + V3_KEY), p + V3_KEY), p + V3_KEY)
-    else:
-        meta = parse_v2(load_json(store.get(p + V2_ARRAY_KEY), p + V2_ARRAY_KEY), p + V2_ARRAY_KEY)
-        raw = store.get(p + V2_ATTRS_KEY)
-        if raw is not None:
-            attrs = load_json(raw, p + V2_ATTRS_KEY)
-            if not isinstance(attrs, dict):
-                raise MetadataError(f"{p + V2_ATTRS_KEY}: expected a JSON object")
-            meta.attributes = attrs
-    wec = config.get("write_empty_chunks") if write_empty_chunks is None else bool(write_empty_chunks)
-    return Array(store, path, meta, read_only=read_only or store.read_only, synchronizer=synchronizer,
-                 write_empty_chunks=wec)
+    from .hierarchy import open_node
+    from .nodes import read_node
+
+    node = read_node(store, path, zarr_format)
+    if node is None:
+        fmt = f"Zarr v{zarr_format} " if zarr_format is not None else ""
+        raise ArrayNotFoundError(f"no {fmt}array found at path {path!r} in {store!r}")
+    if node.kind == "group":
+        raise ArrayNotFoundError(f"path {path!r} in {store!r} holds a group (Zarr v{node.zarr_format}), not an "
+                                 "array; open it with chunkzip.open_group() or chunkzip.open()")
+    return open_node(store, path, node, read_only=read_only, synchronizer=synchronizer,
+                     write_empty_chunks=write_empty_chunks)
 
 
 # ----------------------------------------------------------------------------- creation
@@ -179,6 +165,8 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
             if f.kind != "array":
                 raise ValueError(f"filter {f!r} is not an array→array codec; with zarr_format=3 pass it "
                                  "in compressors=, or use zarr_format=2")
+    if fmt == 2 and dimension_names is not None:  # v2 keeps them where xarray does
+        attributes = {**(attributes or {}), "_ARRAY_DIMENSIONS": list(dimension_names)}
     if fill_value is _DEFAULT:
         fill_value = default_fill_value(dt, fmt)
     elif fill_value is _ZERO:
@@ -325,9 +313,39 @@ def open_array(store: Any = None, mode: str = "a", shape: Any = None, *, path: s
                   synchronizer=synchronizer, write_empty_chunks=write_empty_chunks, **kwargs)
 
 
-def open(store: Any = None, mode: str = "a", *, path: str | None = None, **kwargs: Any) -> Array:  # noqa: A001
-    """Open (or create) the array at ``store``/``path``; see :func:`open_array`."""
-    return open_array(store, mode=mode, path=path, **kwargs)
+def open(store: Any = None, mode: str = "a", *, path: str | None = None, zarr_format: int | None = None,  # noqa: A001
+         use_consolidated: bool | None = None, storage_options: dict | None = None, **kwargs: Any) -> Any:
+    """Open the array or group at ``store``/``path``, whichever is there.
+
+    ``store`` may be a URL (``s3://bucket/x.zarr``, ``https://host/x.zarr``, ``zip::...``)
+    opened with ``storage_options``.
+
+    Consolidated metadata is used when the group has some (``use_consolidated=False``
+    reads the files instead). When nothing is there and the mode allows creating, an
+    array is created when ``shape`` is given (see :func:`open_array`), otherwise a group
+    (see :func:`chunkzip.open_group`).
+
+    Returns
+    -------
+    Array or Group
+    """
+    from .hierarchy import open_group_at, open_node
+    from .nodes import read_node
+
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+    st = normalize_store_like(store, read_only=(mode == "r"), storage_options=storage_options)
+    path = normalize_path(path)
+    node = read_node(st, path, zarr_format) if mode != "w" else None
+    if node is None and mode in ("r", "r+"):
+        raise ArrayNotFoundError(f"no array or group found at path {path!r} in {st!r}")
+    if node is not None and node.kind == "array" and mode in ("r", "r+", "a") and not set(kwargs) - {
+            "synchronizer", "write_empty_chunks"}:
+        return open_node(st, path, node, read_only=(mode == "r"), **kwargs)  # already read: no second read
+    if node is not None and node.kind == "array" or node is None and "shape" in kwargs:
+        return open_array(st, mode=mode, path=path, zarr_format=zarr_format, **kwargs)
+    return open_group_at(st, path, node, mode=mode, zarr_format=zarr_format, use_consolidated=use_consolidated,
+                         **kwargs)
 
 
 def save(store: Any, arr: Any, *, path: str | None = None, **kwargs: Any) -> None:

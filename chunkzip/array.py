@@ -26,6 +26,9 @@ class Array:
     selections.
     """
 
+    #: Called after the array's metadata is stored (set by a group holding consolidated metadata).
+    _on_metadata_written: Any = None
+
     def __init__(self, store: Any, path: str, meta: ArrayMeta, read_only: bool = False,
                  synchronizer: Any = None, write_empty_chunks: bool = True) -> None:
         self._store = store
@@ -236,6 +239,8 @@ class Array:
                 self._store.delete(self._prefix + V2_ATTRS_KEY)
         else:
             self._store.set(self._prefix + V3_KEY, meta.encode())
+        if self._on_metadata_written is not None:  # e.g. a group's consolidated metadata
+            self._on_metadata_written()
 
     def _set_meta(self, meta: ArrayMeta) -> None:
         self._meta = meta

@@ -122,3 +122,21 @@ def complete_rows(array: Any, progress: bool | None = None) -> list[tuple[str, s
         name = stage.codec_id if [s.codec_id for s in stages].count(stage.codec_id) == 1 else f"{stage.codec_id} #{i + 1}"
         rows.append((f"Bytes after {name}", "-" if total is None else _human(total)))
     return rows
+
+
+class GroupInfo(Info):
+    """Diagnostics of a group: format, store and members (direct members only)."""
+
+    def __init__(self, group: Any) -> None:  # noqa: D401 - rows only; display as for arrays
+        kinds = [node.kind for _, node in group._member_nodes()]
+        self.rows = [
+            ("Name", group.name),
+            ("Type", "chunkzip.Group"),
+            ("Zarr format", str(group.zarr_format)),
+            ("Read-only", str(group.read_only)),
+            ("Consolidated", str(group.consolidated)),
+            ("Store type", type(group.store).__name__),
+            ("No. members", str(len(kinds))),
+            ("No. arrays", str(kinds.count("array"))),
+            ("No. groups", str(kinds.count("group"))),
+        ]

@@ -17,8 +17,9 @@ from .base import Store, normalize_path, validate_key
 from .fsspec import FsspecStore, StoreIOError, is_url
 from .local import DirectoryStore, LocalStore
 from .memory import MemoryStore
+from .zip import ZipStore
 
-__all__ = ["Store", "MemoryStore", "LocalStore", "DirectoryStore", "FsspecStore", "StoreIOError",
+__all__ = ["Store", "MemoryStore", "LocalStore", "DirectoryStore", "ZipStore", "FsspecStore", "StoreIOError",
            "normalize_store_like", "default_compressor"]
 
 
