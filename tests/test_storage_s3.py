@@ -185,6 +185,7 @@ def test_s3_hierarchy_both_ways_with_zarr_python(s3, fmt):
     zarr.consolidate_metadata(zarr.storage.FsspecStore.from_url(url, storage_options=s3), zarr_format=fmt)
     got = cz.open_group(url, mode="r", storage_options=s3)
     assert sorted(got.keys()) == ["b", "sub"]
+    assert len(pickle.dumps(got)) < 1500 and sorted(pickle.loads(pickle.dumps(got)).keys()) == ["b", "sub"]
     np.testing.assert_array_equal(got["b"][...], [1.0, 2.0, 3.0, 4.0])
     np.testing.assert_array_equal(cz.open(url, mode="r", path="sub/a", storage_options=s3)[2:7, 1:8],
                                   np.arange(108).reshape(12, 9)[2:7, 1:8])
