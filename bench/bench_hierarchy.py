@@ -42,15 +42,19 @@ def hierarchy_v3(tmp_path_factory) -> str:
     return _build(tmp_path_factory, 3)
 
 
+def _walk(group, array_type) -> int:
+    """Visit every member at every depth; read each array's shape and dtype."""
+    n = 0
+    for _name, node in group.members(max_depth=None):
+        if isinstance(node, array_type):
+            n += bool(node.shape) + bool(node.dtype)
+    return n
+
+
 def _chunkzip(path: str) -> int:
     import chunkzip as cz
 
-    g = cz.open(path, mode="r")
-    n = 0
-    for _name, node in g.members(max_depth=None):
-        if isinstance(node, cz.Array):
-            n += bool(node.shape) + bool(node.dtype)
-    return n
+    return _walk(cz.open(path, mode="r"), cz.Array)
 
 
 def _zarr(path: str) -> int:
@@ -58,12 +62,7 @@ def _zarr(path: str) -> int:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        g = zarr.open(path, mode="r")
-        n = 0
-        for _name, node in g.members(max_depth=None):
-            if isinstance(node, zarr.Array):
-                n += bool(node.shape) + bool(node.dtype)
-        return n
+        return _walk(zarr.open(path, mode="r"), zarr.Array)
 
 
 def _run(benchmark, lib: str, path: str, fmt: int) -> None:

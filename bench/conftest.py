@@ -137,7 +137,33 @@ class TensorstoreLib(Lib):
         return arr.oindex[sel].read().result()
 
 
+class ZarrsLib(ZarrLib):
+    """zarr-python 3 with the zarrs codec pipeline (Rust; needs Python >= 3.12)."""
+
+    name = "zarrs"
+
+    @staticmethod
+    def available() -> bool:
+        import importlib.util
+
+        return importlib.util.find_spec("zarrs") is not None
+
+    def open(self, path):
+        import zarr
+
+        with zarr.config.set({"codec_pipeline.path": "zarrs.ZarrsCodecPipeline"}):
+            return super().open(path)
+
+    def create(self, path, shape, chunks, dtype):
+        import zarr
+
+        with zarr.config.set({"codec_pipeline.path": "zarrs.ZarrsCodecPipeline"}):
+            return super().create(path, shape, chunks, dtype)
+
+
 LIBS = [ChunkzipLib(), ZarrLib(), TensorstoreLib()]
+#: every library of the interleaved peer benchmark (bench_peers.py); zarrs only where installed
+PEERS = LIBS + ([ZarrsLib()] if ZarrsLib.available() else [])
 
 
 @pytest.fixture(params=LIBS, ids=[lib.name for lib in LIBS])

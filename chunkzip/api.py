@@ -8,7 +8,7 @@ import numpy as np
 from . import config
 from .array import Array
 from .codecs.registry import get_codec
-from .metadata import build, default_fill_value, normalize_dtype
+from .metadata import V2_ARRAY_KEY, V3_KEY, build, default_fill_value, normalize_dtype
 from .nodes import NodeNotFoundError
 from .storage import normalize_store_like
 from .storage.base import normalize_path
@@ -70,10 +70,26 @@ def _clear(store: Any, path: str) -> None:
     store.delete_many(list(store.list_prefix(p)))
 
 
+def open_args(store: Any, mode: str, path: str | None,
+              storage_options: dict | None = None) -> tuple[Any, str]:
+    """Check ``mode``; return the store (read-only for mode 'r') and the normalised path."""
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+    return normalize_store_like(store, read_only=(mode == "r"), storage_options=storage_options), normalize_path(path)
+
+
 def _load(store: Any, path: str, *, read_only: bool, synchronizer: Any, write_empty_chunks: Any,
-          zarr_format: int | None = None) -> Array:
-    from .hierarchy import open_node
-    from .nodes import read_node
+          zarr_format: int | None = None, chunk_store: Any = None, cache_metadata: bool = True) -> Array:
+    meta = read_array_meta(store, path, zarr_format)
+    wec = config.get("write_empty_chunks") if write_empty_chunks is None else bool(write_empty_chunks)
+    chunk_st = normalize_store_like(chunk_store) if chunk_store is not None else None
+    return Array(store, path, meta, read_only=read_only or store.read_only, synchronizer=synchronizer,
+                 write_empty_chunks=wec, chunk_store=chunk_st, cache_metadata=cache_metadata)
+
+
+def read_array_meta(store: Any, path: str, zarr_format: int | None = None) -> Any:
+    """Read and validate the metadata of the array at ``path`` (v3, or v2 with its attributes)."""
+    from .nodes import prefix, read_node
 
     node = read_node(store, path, zarr_format)
     if node is None:
@@ -82,8 +98,7 @@ def _load(store: Any, path: str, *, read_only: bool, synchronizer: Any, write_em
     if node.kind == "group":
         raise ArrayNotFoundError(f"path {path!r} in {store!r} holds a group (Zarr v{node.zarr_format}), not an "
                                  "array; open it with chunkzip.open_group() or chunkzip.open()")
-    return open_node(store, path, node, read_only=read_only, synchronizer=synchronizer,
-                     write_empty_chunks=write_empty_chunks)
+    return node.array_meta(prefix(path) + (V3_KEY if node.zarr_format == 3 else V2_ARRAY_KEY))
 
 
 # ----------------------------------------------------------------------------- creation
@@ -93,7 +108,8 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
            dimension_separator: str | None = None, write_empty_chunks: bool | None = None,
            zarr_format: int | None = None, attributes: dict | None = None, read_only: bool = False,
            dimension_names: Any = None, compressors: Any = None, shards: Any = None,
-           storage_options: dict | None = None, **kwargs: Any) -> Array:
+           storage_options: dict | None = None, chunk_store: Any = None, cache_metadata: bool = True,
+           **kwargs: Any) -> Array:
     """Create an array.
 
     Parameters
@@ -138,6 +154,11 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
         puts the shard index at the start instead of the end.
     storage_options : dict, optional
         Options of the fsspec file system when ``store`` is a URL (credentials, endpoint).
+    chunk_store : path, MutableMapping or Store, optional
+        Where the chunks go; the metadata stays in ``store`` (default: chunks in ``store``).
+    cache_metadata : bool
+        False re-reads the metadata before every access, so that changes made through
+        another Array object or process (a resize) are seen.
 
     Returns
     -------
@@ -147,6 +168,11 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
         raise TypeError(f"create() got unexpected keyword argument(s) {sorted(kwargs)}")
     obj_codec = _object_codec_for(dtype, object_codec)
     dt = normalize_dtype(dtype)
+    if dt.subdtype is not None:
+        # a sub-array dtype adds trailing dimensions, as in zarr-python 2 and NumPy
+        from .chunks import normalize_shape
+
+        shape, dt = normalize_shape(shape) + dt.shape, dt.base
     fmt = zarr_format if zarr_format is not None else _default_format(obj_codec, dt)
     if compressors is not None:
         if compressor is not _DEFAULT:
@@ -172,9 +198,13 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
     elif fill_value is _ZERO:
         fill_value = np.zeros((), dtype=dt)[()] if dt.kind != "O" else default_fill_value(dt, fmt)
     st = normalize_store_like(store, storage_options=storage_options)
+    chunk_st = normalize_store_like(chunk_store, storage_options=storage_options) if chunk_store is not None else None
     path = normalize_path(path)
-    if st.read_only:
-        raise PermissionError(f"cannot create an array in read-only store {st!r}")
+    if st.read_only or (chunk_st is not None and chunk_st.read_only):
+        bad = st if st.read_only else chunk_st
+        raise PermissionError(f"cannot create an array in read-only store {bad!r}")
+    if dimension_separator is None and fmt == 2:
+        dimension_separator = getattr(st, "dimension_separator", None)
     meta = build(shape, chunks, dt, zarr_format=fmt, fill_value=fill_value, order=order, filters=flts,
                  compressors=comps, object_codec=obj_codec, separator=dimension_separator,
                  attributes=attributes, dimension_names=dimension_names, shards=shards)
@@ -183,8 +213,11 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
             raise ContainsArrayError(f"an array or group already exists at path {path!r} in {st!r}; "
                                      "use overwrite=True or mode='w' to replace it")
         _clear(st, path)
+        if chunk_st is not None:
+            _clear(chunk_st, path)
     wec = config.get("write_empty_chunks") if write_empty_chunks is None else bool(write_empty_chunks)
-    z = Array(st, path, meta, read_only=False, synchronizer=synchronizer, write_empty_chunks=wec)
+    z = Array(st, path, meta, read_only=False, synchronizer=synchronizer, write_empty_chunks=wec,
+              chunk_store=chunk_st, cache_metadata=cache_metadata)
     z._write_metadata()
     if read_only:
         z._read_only = True
@@ -288,7 +321,7 @@ def empty_like(a: Any, **kwargs: Any) -> Array:
 def open_array(store: Any = None, mode: str = "a", shape: Any = None, *, path: str | None = None,
                zarr_format: int | None = None, synchronizer: Any = None,
                write_empty_chunks: bool | None = None, storage_options: dict | None = None,
-               **kwargs: Any) -> Array:
+               chunk_store: Any = None, cache_metadata: bool = True, **kwargs: Any) -> Array:
     """Open an array, creating it when the mode allows.
 
     Modes: ``'r'`` read only (must exist), ``'r+'`` read/write (must exist), ``'a'``
@@ -297,20 +330,30 @@ def open_array(store: Any = None, mode: str = "a", shape: Any = None, *, path: s
     ``store`` may be a URL (``s3://bucket/x.zarr``, ``https://host/x.zarr``) opened with
     ``storage_options``.
     """
-    if mode not in _MODES:
-        raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
-    st = normalize_store_like(store, read_only=(mode == "r"), storage_options=storage_options)
-    path = normalize_path(path)
+    st, path = open_args(store, mode, path, storage_options)
     if mode in ("r", "r+"):
         return _load(st, path, read_only=(mode == "r"), synchronizer=synchronizer,
-                     write_empty_chunks=write_empty_chunks, zarr_format=zarr_format)
+                     write_empty_chunks=write_empty_chunks, zarr_format=zarr_format, chunk_store=chunk_store,
+                     cache_metadata=cache_metadata)
     if mode == "a" and _exists(st, path) is not None:
         return _load(st, path, read_only=False, synchronizer=synchronizer,
-                     write_empty_chunks=write_empty_chunks, zarr_format=zarr_format)
+                     write_empty_chunks=write_empty_chunks, zarr_format=zarr_format, chunk_store=chunk_store,
+                     cache_metadata=cache_metadata)
     if shape is None:
         raise ArrayNotFoundError(f"no array at path {path!r} in {st!r}, and no shape given to create one")
     return create(shape, store=st, path=path, overwrite=(mode == "w"), zarr_format=zarr_format,
-                  synchronizer=synchronizer, write_empty_chunks=write_empty_chunks, **kwargs)
+                  synchronizer=synchronizer, write_empty_chunks=write_empty_chunks, chunk_store=chunk_store,
+                  cache_metadata=cache_metadata, **kwargs)
+
+
+def open_like(a: Any, path: Any, **kwargs: Any) -> Array:
+    """Open (creating if needed) an array at ``path`` (a path, mapping or store) with the
+    shape, chunks, dtype, codecs and fill value of ``a``; keywords as :func:`open_array`."""
+    _like(a, kwargs)
+    if isinstance(a, Array):
+        kwargs.setdefault("fill_value", a.fill_value)
+    shape = kwargs.pop("shape", a.shape if isinstance(a, Array) else np.shape(a))
+    return open_array(path, shape=shape, **kwargs)
 
 
 def open(store: Any = None, mode: str = "a", *, path: str | None = None, zarr_format: int | None = None,  # noqa: A001
@@ -332,10 +375,7 @@ def open(store: Any = None, mode: str = "a", *, path: str | None = None, zarr_fo
     from .hierarchy import open_group_at, open_node
     from .nodes import read_node
 
-    if mode not in _MODES:
-        raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
-    st = normalize_store_like(store, read_only=(mode == "r"), storage_options=storage_options)
-    path = normalize_path(path)
+    st, path = open_args(store, mode, path, storage_options)
     node = read_node(st, path, zarr_format) if mode != "w" else None
     if node is None and mode in ("r", "r+"):
         raise ArrayNotFoundError(f"no array or group found at path {path!r} in {st!r}")

@@ -1,8 +1,12 @@
 """The chunked array."""
 from __future__ import annotations
 
+import binascii
+import contextlib
+import hashlib
+import itertools
 import math
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -30,16 +34,20 @@ class Array:
     _on_metadata_written: Any = None
 
     def __init__(self, store: Any, path: str, meta: ArrayMeta, read_only: bool = False,
-                 synchronizer: Any = None, write_empty_chunks: bool = True) -> None:
+                 synchronizer: Any = None, write_empty_chunks: bool = True, chunk_store: Any = None,
+                 cache_metadata: bool = True) -> None:
         self._store = store
+        self._chunk_store = chunk_store
         self._path = path
         self._meta = meta
         self._read_only = read_only
         self._synchronizer = synchronizer
         self._write_empty_chunks = write_empty_chunks
+        self._cache_metadata = bool(cache_metadata)
+        self._is_view = False
         self._prefix = path + "/" if path else ""
         self._attrs = Attributes(self)
-        self._pipeline = Pipeline(meta, store, self._prefix, synchronizer, write_empty_chunks)
+        self._pipeline = Pipeline(meta, self.chunk_store, self._prefix, synchronizer, write_empty_chunks)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -48,17 +56,44 @@ class Array:
         return self._store
 
     @property
+    def chunk_store(self) -> Any:
+        """The store holding the chunks (``store`` unless created with ``chunk_store=``)."""
+        return self._store if self._chunk_store is None else self._chunk_store
+
+    @property
     def path(self) -> str:
         """The array's path inside its store ('' for the root)."""
         return self._path
 
     @property
     def name(self) -> str | None:
+        """The path with a leading ``/`` (h5py's convention); None at the store's root."""
         return "/" + self._path if self._path else None
 
     @property
+    def basename(self) -> str | None:
+        """The last component of :attr:`name`; None at the store's root."""
+        return self._path.rsplit("/", 1)[-1] if self._path else None
+
+    @property
+    def cache_metadata(self) -> bool:
+        """False: the metadata is read again before every access."""
+        return self._cache_metadata
+
+    @property
+    def is_view(self) -> bool:
+        """True for arrays made by :meth:`view` / :meth:`astype`."""
+        return self._is_view
+
+    @property
     def read_only(self) -> bool:
+        """Whether writes are refused; assignable, as in zarr-python 2 (a store opened
+        read-only still refuses writes)."""
         return self._read_only
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        self._read_only = bool(value)
 
     @property
     def synchronizer(self) -> Any:
@@ -74,7 +109,14 @@ class Array:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The shape; assigning it resizes the array (see :meth:`resize`)."""
+        if not self._cache_metadata:
+            self._refresh_metadata()
         return self._meta.shape
+
+    @shape.setter
+    def shape(self, value: Any) -> None:
+        self.resize(value)
 
     @property
     def chunks(self) -> tuple[int, ...]:
@@ -167,8 +209,10 @@ class Array:
     @property
     def nbytes_stored(self) -> int:
         """Bytes stored for the array: chunks plus metadata."""
-        return self._store.size_prefix(self._prefix) if self._prefix else sum(
-            self._store.getsize(k) for k in self._store.list_prefix(""))
+        n = self._store.size_prefix(self._prefix)
+        if self._chunk_store is not None and self._chunk_store is not self._store:
+            n += self._chunk_store.size_prefix(self._prefix)
+        return n
 
     @property
     def attrs(self) -> Attributes:
@@ -213,9 +257,60 @@ class Array:
     def __hash__(self) -> int:
         return hash((type(self._store).__name__, self._path))
 
-    def __iter__(self):
-        for i in range(len(self)):
-            yield self[i]
+    def __iter__(self) -> Iterator[Any]:
+        return self.islice()
+
+    def islice(self, start: int | None = None, end: int | None = None) -> Iterator[Any]:
+        """Yield ``self[i]`` for ``i`` in ``range(start, end)`` along the first axis,
+        reading one chunk row at a time (not one element per read).
+
+        Parameters
+        ----------
+        start, end : int, optional
+            Non-negative bounds (default the whole first axis; ``end`` past the end stops there).
+        """
+        if not self.shape:
+            raise TypeError("iteration over a 0-d array")
+        n = self.shape[0]
+        start = 0 if start is None else start
+        end = n if end is None else end
+        for name, v in (("start", start), ("end", end)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
+        end = min(int(end), n)
+        step = self._grid[0]  # one stored chunk (or shard) row at a time
+        i = int(start)
+        while i < end:
+            stop = min(end, (i // step + 1) * step)
+            block = self[i:stop]
+            for row in block:
+                yield row
+            i = stop
+
+    def digest(self, hashname: str = "sha1") -> bytes:
+        """A checksum of the stored data and metadata, as zarr-python 2 computes it: the
+        bytes of every chunk (absent chunks as b'') in C order of the chunk grid, then
+        the array metadata document, then the attributes document (v2 ``.zattrs``).
+
+        Parameters
+        ----------
+        hashname : str
+            Any name :func:`hashlib.new` takes.
+        """
+        h = hashlib.new(hashname)
+        pipe, chunk_store = self._pipeline, self.chunk_store
+        grid = [range(n) for n in cdata_shape(self.shape, self._grid)]  # stored keys (shards if sharded)
+        for block in _batched(itertools.product(*grid), 256):
+            for v in chunk_store.get_many([pipe.key(c) for c in block]):
+                h.update(v or b"")
+        h.update(self._store.get(self._meta_key()) or b"")
+        if self.zarr_format == 2:
+            h.update(self._store.get(self._prefix + V2_ATTRS_KEY) or b"")
+        return h.digest()
+
+    def hexdigest(self, hashname: str = "sha1") -> str:
+        """:meth:`digest` as a hexadecimal string."""
+        return binascii.hexlify(self.digest(hashname)).decode("ascii")
 
     def __repr__(self) -> str:
         dt = self.dtype.str if self.dtype.kind in "SUV" else str(self.dtype)
@@ -225,7 +320,8 @@ class Array:
     def __reduce__(self) -> tuple:
         # only what re-opens the array: the store (which pickles its data only when it is
         # in memory), the path and the open options; metadata is read again on unpickling
-        return _reopen, (self._store, self._path, self._read_only, self._synchronizer, self._write_empty_chunks)
+        return _reopen, (self._store, self._path, self._read_only, self._synchronizer, self._write_empty_chunks,
+                         self._chunk_store, self._cache_metadata)
 
     # ------------------------------------------------------------------ metadata I/O
     def _write_metadata(self) -> None:
@@ -244,46 +340,121 @@ class Array:
 
     def _set_meta(self, meta: ArrayMeta) -> None:
         self._meta = meta
-        self._pipeline = Pipeline(meta, self._store, self._prefix, self._synchronizer, self._write_empty_chunks)
+        self._pipeline = Pipeline(meta, self.chunk_store, self._prefix, self._synchronizer, self._write_empty_chunks)
+
+    def _meta_key(self) -> str:
+        return self._prefix + (V2_ARRAY_KEY if self._meta.zarr_format == 2 else V3_KEY)
+
+    def _refresh_metadata(self) -> None:
+        """Read the metadata again from the store (another writer may have resized)."""
+        if self._is_view:
+            return
+        from .api import read_array_meta
+
+        meta = read_array_meta(self._store, self._path, self._meta.zarr_format)
+        if meta != self._meta:
+            self._set_meta(meta)
+
+    @contextlib.contextmanager
+    def _array_lock(self) -> Iterator[None]:
+        """Hold the synchronizer's lock of the metadata key (if any) and re-read the
+        metadata inside it: a read-modify-write of the metadata (resize, append) then
+        sees every other writer's change."""
+        self._check_writable()
+        if self._is_view:
+            raise PermissionError("operation not permitted for views")
+        lock = contextlib.nullcontext() if self._synchronizer is None else self._synchronizer[self._meta_key()]
+        with lock:
+            if self._synchronizer is not None or not self._cache_metadata:
+                self._refresh_metadata()
+            yield
 
     def _check_writable(self) -> None:
         if self._read_only:
             raise ReadOnlyError("this array is read-only (opened with mode='r' or read_only=True)")
 
     # ------------------------------------------------------------------ reading
-    def _read(self, indexer: Any, fields: Any = None) -> Any:
-        out = np.empty(indexer.shape, dtype=self.dtype)
-        self._pipeline.read(indexer, out)
-        result = indexer.finalize(out)
+    def _read(self, indexer: Any, fields: Any = None, out: Any = None) -> Any:
+        if out is not None:
+            return self._read_into(indexer, fields, out)
+        buf = np.empty(indexer.shape, dtype=self.dtype)
+        self._pipeline.read(indexer, buf)
+        result = indexer.finalize(buf)
         if fields is not None:
             result = _select_fields(result, fields)
         if getattr(indexer, "scalar", False):
             return result[()]
+        if self._meta.order == "F" and result.ndim > 1:
+            result = np.asfortranarray(result)  # zarr-python 2 returns F arrays in F order
         return result
 
+    def _read_into(self, indexer: Any, fields: Any, out: Any) -> Any:
+        """Read into the caller's ``out``: straight through the pipeline when ``out``
+        has the projection's layout, else through a scratch array."""
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"out must be a NumPy array, got {type(out).__name__}")
+        if not out.flags.writeable:
+            raise ValueError("out is read-only")
+        if fields is None and out.dtype == self.dtype:
+            fin = type(indexer).finalize
+            if fin is indexing.Indexer.finalize and out.shape == tuple(indexer.shape):
+                self._pipeline.read(indexer, out)
+                return out
+            if fin is indexing.CoordinateIndexer.finalize and out.flags.c_contiguous \
+                    and out.shape == tuple(indexer.sel_shape):
+                self._pipeline.read(indexer, out.reshape(indexer.shape))  # a view: the points in order
+                return out
+        result = self._read(indexer, fields)
+        result = np.asarray(result)
+        if out.shape != result.shape:
+            raise ValueError(f"out has shape {out.shape}, the selection has shape {result.shape}")
+        if out.dtype != result.dtype:
+            raise TypeError(f"out has dtype {out.dtype}, the selection has dtype {result.dtype}")
+        out[...] = result
+        return out
+
     def __getitem__(self, selection: Any) -> Any:
+        item = self._pipeline.read_item(selection)  # one element: no indexer needed
+        if item is not None:
+            return item
         fields, selection = indexing.pop_fields(selection)
         return self._read(indexing.indexer_for_getitem(selection, self.shape, self._grid), fields)
 
-    def get_basic_selection(self, selection: Any = Ellipsis, fields: Any = None) -> Any:
-        """Read a basic selection (ints, slices, Ellipsis)."""
-        return self._read(indexing.BasicIndexer(selection, self.shape, self._grid), fields)
+    def get_basic_selection(self, selection: Any = Ellipsis, out: Any = None, fields: Any = None) -> Any:
+        """Read a basic selection (ints, slices, Ellipsis).
 
-    def get_orthogonal_selection(self, selection: Any, fields: Any = None) -> Any:
-        """Read an orthogonal selection (each dimension indexed independently)."""
-        return self._read(indexing.OrthogonalIndexer(selection, self.shape, self._grid), fields)
+        ``out``, a writable array of the selection's shape and the array's dtype,
+        receives the data (decoded straight into it where the layout allows).
+        """
+        return self._read(indexing.BasicIndexer(selection, self.shape, self._grid), fields, out)
 
-    def get_coordinate_selection(self, selection: Any, fields: Any = None) -> Any:
-        """Read points given by one integer array per dimension (broadcast together)."""
-        return self._read(indexing.CoordinateIndexer(selection, self.shape, self._grid), fields)
+    def get_orthogonal_selection(self, selection: Any, out: Any = None, fields: Any = None) -> Any:
+        """Read an orthogonal selection (each dimension indexed independently).
 
-    def get_mask_selection(self, selection: Any, fields: Any = None) -> Any:
-        """Read the points where a Boolean mask of the array's shape is True."""
-        return self._read(indexing.MaskIndexer(selection, self.shape, self._grid), fields)
+        ``out``: as in :meth:`get_basic_selection`.
+        """
+        return self._read(indexing.OrthogonalIndexer(selection, self.shape, self._grid), fields, out)
 
-    def get_block_selection(self, selection: Any, fields: Any = None) -> Any:
-        """Read whole chunks given by chunk-grid indices."""
-        return self._read(indexing.BlockIndexer(selection, self.shape, self._grid), fields)
+    def get_coordinate_selection(self, selection: Any, out: Any = None, fields: Any = None) -> Any:
+        """Read points given by one integer array per dimension (broadcast together).
+
+        ``out``: as in :meth:`get_basic_selection`.
+        """
+        return self._read(indexing.CoordinateIndexer(selection, self.shape, self._grid), fields, out)
+
+    def get_mask_selection(self, selection: Any, out: Any = None, fields: Any = None) -> Any:
+        """Read the points where a Boolean mask of the array's shape is True.
+
+        ``out``: as in :meth:`get_basic_selection`.
+        """
+        return self._read(indexing.MaskIndexer(selection, self.shape, self._grid), fields, out)
+
+    def get_block_selection(self, selection: Any, out: Any = None, fields: Any = None) -> Any:
+        """Read whole chunks given by chunk-grid indices.
+
+        ``out``: as in :meth:`get_basic_selection`.
+        """
+        return self._read(indexing.BlockIndexer(selection, self.shape, self._grid), fields, out)
 
     # ------------------------------------------------------------------ writing
     def _write(self, indexer: Any, value: Any, fields: Any = None) -> None:
@@ -306,7 +477,7 @@ class Array:
 
     def _merge_fields(self, indexer: Any, value: Any, fields: Any) -> np.ndarray:
         """Whole records for a write of some fields: the current records with those fields replaced."""
-        names = [fields] if isinstance(fields, str) else list(fields)
+        names = _field_names(fields)
         for name in names:
             if name not in (self.dtype.names or ()):
                 raise IndexError(f"no field {name!r} in dtype {self.dtype}")
@@ -386,8 +557,13 @@ class Array:
     def resize(self, *shape: Any) -> None:
         """Change the shape. Chunks wholly outside the new shape are deleted, and the cut
         part of edge chunks is reset to the fill value (so growing again shows no stale data).
+
+        With a synchronizer, the change holds the array's metadata lock (see :meth:`append`).
         """
-        self._check_writable()
+        with self._array_lock():
+            self._resize_nosync(shape)
+
+    def _resize_nosync(self, shape: tuple) -> None:
         from .chunks import normalize_shape
 
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
@@ -410,7 +586,7 @@ class Array:
                 doomed.append(key)
             elif any(n < o and (c + 1) * ch > n for c, ch, n, o in zip(coords, self._grid, new_shape, old_shape)):
                 trimmed.append(coords)
-        self._store.delete_many(doomed)
+        self.chunk_store.delete_many(doomed)
         # 2. reset the part of kept edge chunks that now lies outside the array
         for coords in trimmed:
             chunk = old_pipeline.read_chunk(coords)
@@ -424,37 +600,124 @@ class Array:
                     idx[axis] = slice(keep, None)
                     chunk[tuple(idx)] = old_pipeline.fill
             with old_pipeline._lock(old_pipeline.key(coords)):
-                self._store.set(old_pipeline.key(coords), old_pipeline.codec.encode(chunk))
+                self.chunk_store.set(old_pipeline.key(coords), old_pipeline.codec.encode(chunk))
         self._set_meta(new_meta)
         self._write_metadata()
 
     def append(self, data: Any, axis: int = 0) -> tuple[int, ...]:
-        """Append ``data`` along ``axis``; return the new shape."""
+        """Append ``data`` along ``axis``; return the new shape.
+
+        With a synchronizer, the whole append (re-read the shape, resize, write the new
+        region) holds the lock of the array's metadata key, so concurrent appends from
+        threads or processes each get their own region and lose no data.
+        """
         self._check_writable()
         data = data if isinstance(data, Array) else np.asanyarray(data)
-        if data.ndim != self.ndim:
-            raise ValueError(f"data has {data.ndim} dimensions, the array has {self.ndim}")
-        if not -self.ndim <= axis < self.ndim:
-            raise ValueError(f"axis {axis} is out of range for {self.ndim} dimensions")
-        axis %= self.ndim
-        for i, (a, b) in enumerate(zip(self.shape, data.shape)):
-            if i != axis and a != b:
-                raise ValueError(f"shape of data {data.shape} does not match the array's {self.shape} "
-                                 f"except along axis {axis}")
-        old = self.shape[axis]
-        new_shape = tuple(s + (data.shape[axis] if i == axis else 0) for i, s in enumerate(self.shape))
-        self.resize(new_shape)
-        region = tuple(slice(old, new_shape[axis]) if i == axis else slice(None) for i in range(self.ndim))
-        self[region] = data
+        with self._array_lock():
+            if data.ndim != self.ndim:
+                raise ValueError(f"data has {data.ndim} dimensions, the array has {self.ndim}")
+            if not -self.ndim <= axis < self.ndim:
+                raise ValueError(f"axis {axis} is out of range for {self.ndim} dimensions")
+            axis %= self.ndim
+            shape = self._meta.shape
+            for i, (a, b) in enumerate(zip(shape, data.shape)):
+                if i != axis and a != b:
+                    raise ValueError(f"shape of data {data.shape} does not match the array's {shape} "
+                                     f"except along axis {axis}")
+            old = shape[axis]
+            new_shape = tuple(s + (data.shape[axis] if i == axis else 0) for i, s in enumerate(shape))
+            self._resize_nosync(new_shape)
+            region = tuple(slice(old, new_shape[axis]) if i == axis else slice(None) for i in range(self.ndim))
+            self[region] = data
         return new_shape
 
+    # ------------------------------------------------------------------ views
+    def view(self, shape: Any = None, chunks: Any = None, dtype: Any = None, fill_value: Any = None,
+             filters: Any = None, read_only: bool | None = None, synchronizer: Any = None) -> "Array":
+        """An array over the same stored chunks with some properties overridden.
 
-def _reopen(store: Any, path: str, read_only: bool, synchronizer: Any, write_empty_chunks: bool) -> Array:
+        Parameters
+        ----------
+        shape, chunks : int or tuple of ints, optional
+            Read the chunks with another shape / chunk shape (the chunk bytes must fit).
+        dtype : dtype-like, optional
+            Reinterpret the chunk bytes as this dtype.
+        fill_value : scalar, optional
+            Value for chunks that are not stored.
+        filters : list of Codec, optional
+            Replace the array→array filters.
+        read_only, synchronizer : optional
+            Default: the array's own.
+
+        Views are never resized or appended to (``PermissionError``); writes through a
+        writable view change the stored chunks.
+        """
+        from dataclasses import replace
+
+        from .chunks import normalize_chunks, normalize_shape
+
+        meta = self._meta
+        changes: dict[str, Any] = {}
+        new_dtype = meta.dtype if dtype is None else np.dtype(dtype)
+        if dtype is not None:
+            changes["dtype"] = new_dtype
+        new_shape = meta.shape if shape is None else normalize_shape(shape)
+        if shape is not None:
+            changes["shape"] = new_shape
+        if chunks is not None:
+            changes["chunks"] = normalize_chunks(chunks, new_shape, new_dtype.itemsize)
+        if len(changes.get("chunks", meta.chunks)) != len(new_shape):
+            raise ValueError(f"chunks {changes.get('chunks', meta.chunks)} do not match shape {new_shape}")
+        if fill_value is not None:
+            changes["fill_value"] = np.asarray(fill_value, dtype=new_dtype)[()]
+        elif dtype is not None and meta.fill_value is not None and new_dtype.kind != "O":
+            changes["fill_value"] = np.asarray(meta.fill_value).astype(new_dtype)[()]
+        if filters is not None:
+            from .codecs.registry import get_codec
+
+            changes["filters"] = [get_codec(f) for f in filters]
+        v = Array(self._store, self._path, replace(meta, **changes),
+                  read_only=self._read_only if read_only is None else read_only,
+                  synchronizer=self._synchronizer if synchronizer is None else synchronizer,
+                  write_empty_chunks=self._write_empty_chunks, chunk_store=self._chunk_store)
+        v._is_view = True
+        return v
+
+    def astype(self, dtype: Any) -> "Array":
+        """A read-only view converting the data to ``dtype`` as it is read.
+
+        Examples
+        --------
+        >>> import numpy as np, chunkzip
+        >>> z = chunkzip.array(np.arange(4, dtype="u1"), chunks=2)
+        >>> z.astype("f4")[:]
+        array([0., 1., 2., 3.], dtype=float32)
+        """
+        from .codecs.astype import AsType
+
+        dtype = np.dtype(dtype)
+        conv = AsType(encode_dtype=self.dtype, decode_dtype=dtype)
+        return self.view(filters=[conv] + list(self._meta.filters), dtype=dtype, read_only=True)
+
+
+def _reopen(store: Any, path: str, read_only: bool, synchronizer: Any, write_empty_chunks: bool,
+            chunk_store: Any = None, cache_metadata: bool = True) -> Array:
     """Unpickle an :class:`Array` by opening it again."""
     from .api import open_array
 
     return open_array(store, path=path, mode="r" if read_only else "r+", synchronizer=synchronizer,
-                      write_empty_chunks=write_empty_chunks)
+                      write_empty_chunks=write_empty_chunks, chunk_store=chunk_store,
+                      cache_metadata=cache_metadata)
+
+
+def _batched(it: Any, n: int) -> Iterator[list]:
+    """Lists of up to ``n`` items of ``it``."""
+    it = iter(it)
+    while True:
+        block = list(itertools.islice(it, n))
+        if not block:
+            return
+        yield block
 
 
 class _Accessor:
@@ -472,8 +735,17 @@ class _Accessor:
         self._set(selection, value, fields=fields)
 
 
+def _field_names(fields: Any) -> list[str]:
+    """``fields`` (a name or a list of names) as a list; IndexError for anything else."""
+    if isinstance(fields, str):
+        return [fields]
+    if isinstance(fields, (list, tuple)) and all(isinstance(f, str) for f in fields):
+        return list(fields)
+    raise IndexError(f"fields must be a field name or a list of field names, got {fields!r}")
+
+
 def _select_fields(result: np.ndarray, fields: Any) -> np.ndarray:
-    names = [fields] if isinstance(fields, str) else list(fields)
+    names = _field_names(fields)
     for name in names:
         if result.dtype.names is None or name not in result.dtype.names:
             raise IndexError(f"no field {name!r} in dtype {result.dtype}")

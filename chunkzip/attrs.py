@@ -13,6 +13,8 @@ class Attributes(MutableMapping):
 
     @property
     def _data(self) -> dict:
+        if not getattr(self._array, "_cache_metadata", True):
+            self._array._refresh_metadata()  # cache_metadata=False: what the store holds now
         return self._array._meta.attributes
 
     def __getitem__(self, key: str) -> Any:

@@ -62,18 +62,46 @@ def _json_value(text: str) -> Any:
         raise argparse.ArgumentTypeError(f"not valid JSON ({e.msg} at column {e.colno}): {text!r}") from None
 
 
-def _sample(text: str) -> int | None:
-    return None if text == "all" else _positive_int(text)
+def _json_object(text: str) -> dict:
+    value = _json_value(text)
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}")
+    return value
+
+
+def _sample(text: str) -> int | str | None:
+    if text in ("all", "auto"):
+        return None if text == "all" else text
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, 'auto' or 'all', got {text!r}") from None
 
 
 # ----------------------------------------------------------------------------- opening
-def _open(location: str, path: str | None, mode: str = "r") -> Any:
-    """The array at ``location`` (a directory or URL) and ``path`` inside it."""
+def _is_url(location: str) -> bool:
+    return "://" in location or "::" in location
+
+
+def _accepts(func: Any, name: str) -> bool:
+    return name in inspect.signature(func).parameters
+
+
+def _open(location: str, path: str | None, storage_options: dict | None = None) -> Any:
+    """The array at ``location`` (a directory or URL) and ``path`` inside it, read-only."""
     import chunkzip
 
-    if "://" not in location and not os.path.exists(location):
+    kwargs: dict[str, Any] = {}
+    if _is_url(location):
+        if not _accepts(chunkzip.open_array, "storage_options"):
+            raise CliError(f"{location}: remote URLs are not available in this chunkzip build")
+        if storage_options:
+            kwargs["storage_options"] = storage_options
+    elif storage_options:
+        raise CliError("--storage-options applies to URLs only")
+    elif not os.path.exists(location):
         raise CliError(f"{location}: no such file or directory")
-    return chunkzip.open(location, mode=mode, path=path)
+    return chunkzip.open(location, mode="r", path=path, **kwargs)
 
 
 def _open_group(location: str, path: str | None) -> Any:
@@ -94,7 +122,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     from .api import ContainsArrayError
 
     try:
-        array = _open(args.location, args.path)
+        array = _open(args.location, args.path, args.storage_options)
     except ContainsArrayError:  # a group (builds whose open() returns arrays only)
         array = _open_group(args.location, args.path)
     if not hasattr(array, "info_complete"):  # a group: chunkzip.open() returns Group or Array
@@ -112,7 +140,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     codecs = args.codecs
     if codecs is not None and not isinstance(codecs, list):
         raise CliError("--codecs must be a JSON list of codec configs (or of lists of them, for chains)")
-    array = _open(args.location, args.path)
+    array = _open(args.location, args.path, args.storage_options)
     if args.plot:
         try:
             import matplotlib  # noqa: F401 - checked before the (long) sweep runs
@@ -129,28 +157,31 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def _create_accepts(name: str) -> bool:
-    from .api import create
+def _where(location: str, path: str | None) -> str:
+    """A comparable name of the node at ``location`` and ``path``."""
+    base = location.rstrip("/") if _is_url(location) else os.path.realpath(location)
+    return base + ("/" + path.strip("/") if path and path.strip("/") else "")
 
-    return name in inspect.signature(create).parameters
 
-
-def _same_place(src: str, dst: str, src_path: str | None, dst_path: str | None) -> bool:
-    if "://" in src or "://" in dst:
-        return src == dst and (src_path or "") == (dst_path or "")
-    return os.path.realpath(src) == os.path.realpath(dst) and (src_path or "") == (dst_path or "")
+def _overlap(a: str, b: str) -> bool:
+    """Whether one of two nodes is the other or lies inside it (then writing one, or
+    clearing it with --overwrite, would change the other)."""
+    return a == b or a.startswith(b.rstrip("/") + "/") or b.startswith(a.rstrip("/") + "/")
 
 
 def _cmd_copy(args: argparse.Namespace) -> int:
-    from .api import ContainsArrayError
+    from .api import ContainsArrayError, create
     from .codecs.registry import get_codec
     from .copying import copy
 
-    if _same_place(args.src, args.dst, args.path, args.dst_path):
-        raise CliError("SRC and DST are the same array; copy to a new location instead")
+    if _overlap(_where(args.src, args.path), _where(args.dst, args.dst_path)):
+        raise CliError("SRC and DST overlap (the same array, or one inside the other); copy to a separate "
+                       "location")
+    if args.storage_options and not (_is_url(args.src) or _is_url(args.dst)):
+        raise CliError("--storage-options applies to URLs only")
     kwargs: dict[str, Any] = {}
     if args.shards is not None:
-        if not _create_accepts("shards"):
+        if not _accepts(create, "shards"):
             raise CliError("--shards: sharding is not available in this chunkzip build")
         kwargs["shards"] = args.shards
     if args.compressor is not _UNSET:
@@ -169,7 +200,12 @@ def _cmd_copy(args: argparse.Namespace) -> int:
         kwargs["zarr_format"] = args.zarr_format
     if args.dst_path:
         kwargs["path"] = args.dst_path
-    source = _open(args.src, args.path)
+    if _is_url(args.dst):
+        if not _accepts(create, "storage_options"):
+            raise CliError(f"{args.dst}: remote URLs are not available in this chunkzip build")
+        if args.storage_options:
+            kwargs["storage_options"] = args.storage_options
+    source = _open(args.src, args.path, args.storage_options if _is_url(args.src) else None)
     try:
         dest = copy(source, chunks=args.chunks, store=args.dst, progress=_progress(args), max_mem=args.max_mem,
                     overwrite=args.overwrite, **kwargs)
@@ -192,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--storage-options", type=_json_object, metavar="JSON",
+                       help="fsspec options for URLs, e.g. '{\"anon\": true}'")
         p.add_argument("--progress", dest="progress", action="store_true", default=None,
                        help="always show a progress bar (default: only in a terminal)")
         p.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
@@ -202,7 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="FILE", help="write every row as JSON")
     p.add_argument("--plot", metavar="FILE.png", help="save a ratio-vs-speed plot (needs matplotlib)")
     p.add_argument("--top", type=_positive_int, metavar="N", help="show only the N best ratios")
-    p.add_argument("--sample", type=_sample, default=16, metavar="N", help="chunks sampled (default 16; 'all')")
+    p.add_argument("--sample", type=_sample, default="auto", metavar="N",
+                   help="chunks sampled: a number, 'all', or 'auto' (default: as many as fit in 2 MiB)")
     p.add_argument("--chunks", type=_chunk_shape, help="cut the samples in these chunks, e.g. 256,256")
     p.add_argument("--threads", type=_positive_int, help="threads encoding/decoding (default: cores)")
     p.add_argument("--repeat", type=_positive_int, default=1, help="timing rounds; the best is kept")

@@ -26,7 +26,7 @@ from .progress import progress_bar
 DEFAULT_MAX_MEM = 32 << 20
 """Default memory budget of one slab, in bytes."""
 
-__all__ = ["copy", "copy_into", "plan_slab", "DEFAULT_MAX_MEM"]
+__all__ = ["copy", "copy_into", "copy_store", "CopyError", "plan_slab", "DEFAULT_MAX_MEM"]
 
 
 def _int_chunks(obj: Any, ndim: int) -> tuple[int, ...] | None:
@@ -220,3 +220,119 @@ def copy(source: Any, dest: Any = None, *, chunks: Any = None, store: Any = None
             raise TypeError(f"dest must be a chunkzip Array, got {type(dest).__name__}")
     copy_into(source, dest, progress=progress, max_mem=max_mem)
     return dest
+
+
+# ----------------------------------------------------------------------------- stores
+class CopyError(FileExistsError, RuntimeError):
+    """Keys to copy exist already in the destination (``if_exists='raise'``).
+
+    A ``RuntimeError`` as zarr-python 2's ``CopyError`` and a ``FileExistsError``."""
+
+
+#: Bytes of values :func:`copy_store` holds at once (a single bigger value is copied alone).
+COPY_STORE_BATCH_BYTES = 64 << 20
+
+
+def copy_store(source: Any, dest: Any, source_path: str = "", dest_path: str = "", excludes: Any = None,
+               includes: Any = None, if_exists: str = "raise", dry_run: bool = False,
+               log: Any = None) -> tuple[int, int, int]:
+    """Copy the keys below ``source_path`` of one store to ``dest_path`` of another, as
+    they are (metadata and compressed chunks, any format, no decoding): zarr-python 2's
+    ``copy_store``.
+
+    Values move in batches of at most :data:`COPY_STORE_BATCH_BYTES` (one value at a time
+    when a single value is bigger), through the stores' batch calls.
+
+    Parameters
+    ----------
+    source, dest : Store, MutableMapping or path
+    source_path, dest_path : str
+        Prefixes (``""`` for the whole store); a key ``source_path/k`` becomes ``dest_path/k``.
+    excludes, includes : str or list of str, optional
+        Regular expressions searched in each source key, both as stored and relative to
+        ``source_path``: an excluded key is not copied unless an ``includes`` pattern
+        matches it too.
+    if_exists : {'raise', 'replace', 'skip'}
+        What to do with keys already in ``dest``. With ``'raise'`` nothing is written when
+        any key exists (:class:`CopyError`).
+    dry_run : bool
+        Count what would be copied; write nothing.
+    log : callable or file-like, optional
+        Receives one line per key copied or skipped.
+
+    Returns
+    -------
+    (n_copied, n_skipped, n_bytes_copied)
+    """
+    import re
+
+    from .storage import normalize_store_like
+    from .storage.base import normalize_path
+
+    if if_exists not in ("raise", "replace", "skip"):
+        raise ValueError(f"if_exists must be 'raise', 'replace' or 'skip', got {if_exists!r}")
+    say = _log_to(log)
+    src = normalize_store_like(source, read_only=True)
+    dst = normalize_store_like(dest)
+    if not dry_run:
+        dst._check_writable()
+    sp, dp = normalize_path(source_path), normalize_path(dest_path)
+    sprefix, dprefix = (sp + "/" if sp else ""), (dp + "/" if dp else "")
+
+    def patterns(p: Any) -> list:
+        p = [] if p is None else [p] if isinstance(p, str) else list(p)
+        return [re.compile(x) for x in p]
+
+    def matches(progs: list, key: str, rel: str) -> bool:
+        return any(e.search(key) or e.search(rel) for e in progs)
+
+    exc, inc = patterns(excludes), patterns(includes)
+    keys = [k for k in sorted(src.list_prefix(sprefix))
+            if not (exc and matches(exc, k, k[len(sprefix):]) and not matches(inc, k, k[len(sprefix):]))]
+    existing = set(dst.list_prefix(dprefix)) if if_exists != "replace" else set()
+    if if_exists == "raise":
+        clash = [k for k in keys if dprefix + k[len(sprefix):] in existing]
+        if clash:
+            raise CopyError(f"{len(clash)} key(s) exist already in the destination, e.g. "
+                            f"{dprefix + clash[0][len(sprefix):]!r}; use if_exists='replace' or 'skip'")
+    n_copied = n_skipped = n_bytes = 0
+    batch: list[tuple[str, str]] = []
+    pending = 0
+
+    def flush() -> None:
+        nonlocal n_copied, n_bytes
+        if not batch:
+            return
+        values = src.get_many([k for k, _ in batch])
+        items = [(d, v) for (_, d), v in zip(batch, values) if v is not None]
+        if not dry_run:
+            dst.set_many(items)
+        n_copied += len(items)
+        n_bytes += sum(len(v) for _, v in items)
+        batch.clear()
+
+    for key in keys:
+        dkey = dprefix + key[len(sprefix):]
+        if dkey in existing:  # only filled for if_exists='skip' here
+            n_skipped += 1
+            say(f"skip {key} -> {dkey}")
+            continue
+        say(f"copy {key} -> {dkey}")
+        size = src.getsize(key)
+        if batch and pending + size > COPY_STORE_BATCH_BYTES:
+            flush()
+            pending = 0
+        batch.append((key, dkey))
+        pending += size
+    flush()
+    return n_copied, n_skipped, n_bytes
+
+
+def _log_to(log: Any) -> Any:
+    if log is None:
+        return lambda msg: None
+    if callable(log):
+        return log
+    if hasattr(log, "write"):
+        return lambda msg: log.write(msg + "\n")
+    raise TypeError(f"log must be a callable or a file-like object, got {type(log).__name__}")

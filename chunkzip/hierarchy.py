@@ -12,6 +12,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import nodes as _nodes
+from .api import ContainsArrayError, open_args
 from .array import Array, ReadOnlyError
 from .attrs import Attributes
 from .metadata import V2_ATTRS_KEY, V2_GROUP_KEY, V3_KEY, json_dumps
@@ -20,15 +21,7 @@ from .nodes import (Consolidated, ContainsGroupError, GroupNotFoundError, Node, 
 from .storage import normalize_store_like
 from .storage.base import normalize_path, validate_key
 
-_MODES = ("r", "r+", "a", "w", "w-", "x")
-
 __all__ = ["Group", "open_group", "group", "open_consolidated", "consolidate_metadata", "open_node"]
-
-
-def _contains_array_error() -> type:
-    from .api import ContainsArrayError
-
-    return ContainsArrayError
 
 
 @dataclass
@@ -293,7 +286,7 @@ class Group:
         self._check_writable()
         node = self._node(rel)
         if node is not None and not overwrite:
-            err = ContainsGroupError if node.kind == "group" else _contains_array_error()
+            err = ContainsGroupError if node.kind == "group" else ContainsArrayError
             raise err(f"{'a group' if node.kind == 'group' else 'an array'} already exists at {rel!r} in "
                       f"group {self.name!r}; use overwrite=True to replace it")
         parts = rel.split("/")
@@ -305,7 +298,7 @@ class Group:
                 _write_group_meta(self._store, join(self._path, parent), meta)
                 self._added(parent, meta.node())
             elif pnode.kind != "group":
-                raise _contains_array_error()(f"cannot create {kind} {rel!r} in group {self.name!r}: "
+                raise ContainsArrayError(f"cannot create {kind} {rel!r} in group {self.name!r}: "
                                               f"{parent!r} is an array")
         if node is not None:
             del self[rel]
@@ -338,7 +331,7 @@ class Group:
         if node is None or overwrite:
             return self.create_group(rel, overwrite=overwrite)
         if node.kind != "group":
-            raise _contains_array_error()(f"{rel!r} in group {self.name!r} is an array, not a group")
+            raise ContainsArrayError(f"{rel!r} in group {self.name!r} is an array, not a group")
         return self._open(rel, node)
 
     def require_groups(self, *names: str) -> tuple["Group", ...]:
@@ -475,7 +468,7 @@ class TreeView:
 def _kind_error(path: str, node: Node, wanted: str) -> Exception:
     there = "an array" if node.kind == "array" else "a group"
     msg = f"path {path!r} holds {there} (Zarr v{node.zarr_format}), not {wanted}"
-    return GroupNotFoundError(msg) if wanted == "a group" else _contains_array_error()(msg)
+    return GroupNotFoundError(msg) if wanted == "a group" else ContainsArrayError(msg)
 
 
 def _load_consolidated(store: Any, path: str, node: Node, meta: GroupMeta,
@@ -526,12 +519,9 @@ def open_group(store: Any = None, *, mode: str = "a", path: str | None = None, z
     -------
     Group
     """
-    if mode not in _MODES:
-        raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
     if zarr_format not in (None, 2, 3):
         raise ValueError(f"zarr_format must be 2, 3 or None, got {zarr_format!r}")
-    st = normalize_store_like(store, read_only=(mode == "r"), storage_options=storage_options)
-    path = normalize_path(path)
+    st, path = open_args(store, mode, path, storage_options)
     node = _nodes.read_node(st, path, zarr_format) if mode != "w" else None
     return open_group_at(st, path, node, mode=mode, zarr_format=zarr_format, attributes=attributes,
                          use_consolidated=use_consolidated, synchronizer=synchronizer)
@@ -552,7 +542,7 @@ def open_group_at(st: Any, path: str, node: Node | None, *, mode: str, zarr_form
     if mode in ("r", "r+"):
         raise GroupNotFoundError(f"no group found at path {path!r} in {st!r}")
     if node is not None:  # w- / x
-        raise (ContainsGroupError if node.kind == "group" else _contains_array_error())(
+        raise (ContainsGroupError if node.kind == "group" else ContainsArrayError)(
             f"{'a group' if node.kind == 'group' else 'an array'} already exists at path {path!r} in {st!r}")
     return _create_group(st, path, zarr_format or 3, attributes, overwrite=(mode == "w"),
                          synchronizer=synchronizer)

@@ -1,7 +1,7 @@
 """Copying whole hierarchies with bounded memory.
 
-* :func:`copy_store` copies the stored keys as they are (metadata and compressed chunks,
-  any format), a few keys at a time: memory is bounded by a handful of stored values.
+* :func:`copy_store` (defined in :mod:`chunkzip.copying`) copies the stored keys as they
+  are (metadata and compressed chunks, any format), in batches bounded in bytes.
 * :func:`copy_all` copies the members of a group into another group node by node:
   groups with their attributes, arrays through :func:`chunkzip.copying.copy_into`
   (slab by slab, within ``max_mem``), so the destination may use other chunks, codecs, a
@@ -9,89 +9,18 @@
 """
 from __future__ import annotations
 
-import re
-from typing import Any, Iterable
+from typing import Any
+
+from .copying import copy_store  # one store-level copy for arrays and hierarchies
 
 __all__ = ["copy_store", "copy_all"]
 
 _IF_EXISTS = ("raise", "replace", "skip")
-_BATCH = 16  # keys read per get_many call in copy_store
 
 
 def _check_if_exists(if_exists: str) -> None:
     if if_exists not in _IF_EXISTS:
         raise ValueError(f"if_exists must be one of {_IF_EXISTS}, got {if_exists!r}")
-
-
-def _prefix(path: str | None) -> str:
-    from .storage.base import normalize_path
-
-    p = normalize_path(path)
-    return p + "/" if p else ""
-
-
-def copy_store(source: Any, dest: Any, *, source_path: str = "", dest_path: str = "",
-               excludes: Iterable[str] | None = None, includes: Iterable[str] | None = None,
-               if_exists: str = "raise", dry_run: bool = False) -> tuple[int, int, int]:
-    """Copy the keys below ``source_path`` of one store to ``dest_path`` of another, as
-    stored (no decoding), reading a few keys at a time.
-
-    Parameters
-    ----------
-    source, dest : path, MutableMapping or Store
-    source_path, dest_path : str
-        Where to copy from and to ('' for the whole store / the root).
-    excludes, includes : iterable of str, optional
-        Regular expressions on the key (relative to ``source_path``): a key matching an
-        exclude is skipped unless it also matches an include.
-    if_exists : {'raise', 'replace', 'skip'}
-        What to do with a key that exists in ``dest``. With ``'raise'`` nothing is
-        written when any key exists.
-    dry_run : bool
-        Count what would be copied, write nothing.
-
-    Returns
-    -------
-    (n_copied, n_skipped, n_bytes_copied)
-    """
-    from .storage import normalize_store_like
-
-    _check_if_exists(if_exists)
-    src = normalize_store_like(source, read_only=True)
-    dst = normalize_store_like(dest)
-    if not dry_run:
-        dst._check_writable()
-    sp, dp = _prefix(source_path), _prefix(dest_path)
-    exc = [re.compile(e) for e in (excludes or [])]
-    inc = [re.compile(e) for e in (includes or [])]
-    rels = []
-    for key in src.list_prefix(sp):
-        rel = key[len(sp):]
-        if any(e.search(rel) for e in exc) and not any(i.search(rel) for i in inc):
-            continue
-        rels.append(rel)
-    rels.sort()
-    existing = set(dst.list_prefix(dp)) if if_exists != "replace" else set()
-    if if_exists == "raise":
-        clash = [r for r in rels if dp + r in existing]
-        if clash:
-            raise FileExistsError(f"{len(clash)} key(s) exist already in the destination, e.g. {dp + clash[0]!r}; "
-                                  "use if_exists='replace' or 'skip'")
-    n_copied = n_skipped = n_bytes = 0
-    for i in range(0, len(rels), _BATCH):
-        batch = rels[i:i + _BATCH]
-        if if_exists == "skip":
-            present = [dp + r in existing for r in batch]
-            n_skipped += sum(present)
-            batch = [r for r, there in zip(batch, present) if not there]
-        values = src.get_many([sp + r for r in batch])
-        items = [(dp + r, v) for r, v in zip(batch, values) if v is not None]
-        n_copied += len(items)
-        n_bytes += sum(len(v) for _, v in items)
-        if not dry_run:
-            dst.set_many(items)
-        del values, items
-    return n_copied, n_skipped, n_bytes
 
 
 def _is_group(node: Any) -> bool:

@@ -75,19 +75,38 @@ def _stage_nbytes(data: Any) -> int | None:
         return None
 
 
+def _stored_parts(codec: Any, raw: Any, key: str) -> list[Any]:
+    """The encoded chunks held in ``raw``: ``raw`` itself, or for a shard (a codec with an
+    ``inner`` codec and a ``parse`` of its index) its stored inner chunks, recursively."""
+    if getattr(codec, "inner", None) is None or not hasattr(codec, "parse"):
+        return [raw]
+    index, stored, _ = codec.parse(raw, key)
+    mv = memoryview(raw)
+    parts = []
+    for i in np.flatnonzero(stored).tolist():
+        offset, n = int(index[i, 0]), int(index[i, 1])
+        parts += _stored_parts(codec.inner, mv[offset:offset + n], f"{key} (inner chunk {i})")
+    return parts
+
+
 def complete_rows(array: Any, progress: bool | None = None) -> list[tuple[str, str]]:
     """The extra rows of ``Array.info_complete()``: every stored chunk is read and decoded
     stage by stage to measure the bytes after each codec and the spread of the per-chunk
-    compression ratios."""
+    compression ratios. In a sharded array the chunks are the inner chunks, and the bytes
+    of the shard indexes are reported apart."""
     from .pipeline import run_batched
     from .progress import progress_bar
 
     pipe = array._pipeline
-    codec = pipe.codec
+    outer = pipe.codec
+    codec = outer
+    while getattr(codec, "inner", None) is not None:  # sharded: the innermost chunk codec
+        codec = codec.inner
     stages = codec.stages
     keys = pipe.chunk_keys()
     lock = threading.Lock()
-    stored: list[int] = []
+    stored: list[int] = []  # encoded bytes of every stored chunk
+    total_raw = [0]  # bytes of the stored objects (chunks, or shards with their index)
     totals: list[int | None] = [0] * len(stages)  # bytes *output* by each stage, summed
     bar = progress_bar(progress, len(keys), "info")
 
@@ -95,22 +114,29 @@ def complete_rows(array: Any, progress: bool | None = None) -> list[tuple[str, s
         raw = pipe.store.get(key)
         if raw is None:  # deleted meanwhile
             return
-        sizes: list[int | None] = [None] * len(stages)
-        data: Any = raw
-        for i in reversed(range(len(stages))):
-            sizes[i] = _stage_nbytes(data)
-            data = stages[i].decode(data)
+        parts = _stored_parts(outer, raw, key)
+        sizes: list[int | None] = [0] * len(stages)
+        for part in parts:
+            data: Any = part
+            for i in reversed(range(len(stages))):
+                n = _stage_nbytes(data)
+                sizes[i] = None if n is None or sizes[i] is None else sizes[i] + n
+                data = stages[i].decode(data)
         with lock:
-            stored.append(len(raw))
+            total_raw[0] += len(raw)
+            stored.extend(len(p) for p in parts)
             for i, n in enumerate(sizes):
                 totals[i] = None if n is None or totals[i] is None else totals[i] + n
             bar.update(1)
 
     try:
-        run_batched(one, keys, codec.nbytes)
+        run_batched(one, keys, outer.nbytes)
     finally:
         bar.close()
     rows = [("Chunks stored", str(len(stored)))]
+    if outer is not codec:
+        rows.insert(0, ("Shards stored", str(len(keys))))
+        rows.append(("Bytes of shard indexes", _human(total_raw[0] - sum(stored))))
     if not stored:
         return rows
     if not codec.is_object:
@@ -118,8 +144,9 @@ def complete_rows(array: Any, progress: bool | None = None) -> list[tuple[str, s
         rows.append(("Chunk ratio min/median/max",
                      f"{ratios.min():.2f} / {float(np.median(ratios)):.2f} / {ratios.max():.2f}"))
         rows.append(("Bytes before codecs", _human(codec.nbytes * len(stored))))
+    ids = [s.codec_id for s in stages]
     for i, (stage, total) in enumerate(zip(stages, totals)):
-        name = stage.codec_id if [s.codec_id for s in stages].count(stage.codec_id) == 1 else f"{stage.codec_id} #{i + 1}"
+        name = stage.codec_id if ids.count(stage.codec_id) == 1 else f"{stage.codec_id} #{i + 1}"
         rows.append((f"Bytes after {name}", "-" if total is None else _human(total)))
     return rows
 

@@ -87,9 +87,22 @@ def dtype_from_v2(value: Any, key: str = V2_ARRAY_KEY) -> np.dtype:
         return v
 
     try:
-        return np.dtype(conv(value))
+        dt = np.dtype(conv(value))
     except (TypeError, ValueError, IndexError) as e:
         raise _err(key, "dtype", f"unsupported dtype {value!r} ({e})") from None
+    try:
+        check_no_object_fields(dt)
+    except ValueError as e:
+        raise _err(key, "dtype", str(e)) from None
+    return dt
+
+
+def check_no_object_fields(dt: np.dtype) -> None:
+    """Refuse structured or sub-array dtypes holding Python objects: their chunks would
+    store memory addresses (zarr-python 2 refuses them without an object codec too)."""
+    if dt.hasobject and dt.kind != "O":
+        raise ValueError(f"dtype {dt} has object fields; use dtype=object with an object codec "
+                         "(e.g. JSON, MsgPack or Pickle) for records holding Python objects")
 
 
 def dtype_to_v3(dt: np.dtype, serializer: Codec | None) -> Any:
@@ -160,6 +173,10 @@ def normalize_fill_value(value: Any, dt: np.dtype) -> Any:
         return value
     try:
         if dt.fields is not None and isinstance(value, (bytes, bytearray)):
+            if len(value) == 0:  # zarr-python reads b"" as the all-zero record
+                return np.zeros((), dtype=dt)[()]
+            if len(value) != dt.itemsize:
+                raise ValueError(f"fill_value of {len(value)} bytes for a {dt.itemsize}-byte record")
             return np.frombuffer(bytes(value), dtype=dt)[0]
         arr = np.array(value, dtype=dt)
     except (TypeError, ValueError, OverflowError) as e:
@@ -296,8 +313,9 @@ class ArrayMeta:
 
     @property
     def inner_chunks(self) -> tuple[int, ...]:
-        """The chunk shape the codec chain encodes (the innermost one when sharded)."""
-        return self.sharding.innermost_chunks() if self.sharding is not None else self.chunks
+        """The chunk shape inside a shard (``chunks`` when unsharded); for nested sharding
+        the first level's, as zarr-python 3 reports it."""
+        return self.sharding.chunk_shape if self.sharding is not None else self.chunks
 
     def with_shape(self, shape: tuple[int, ...]) -> "ArrayMeta":
         return replace(self, shape=tuple(shape))
@@ -581,6 +599,7 @@ def build(shape: Any, chunks: Any, dtype: Any, *, zarr_format: int, fill_value: 
     """Validate creation arguments and return the metadata of a new array."""
     shape = normalize_shape(shape)
     dt = normalize_dtype(dtype)
+    check_no_object_fields(dt)
     if zarr_format not in (2, 3):
         raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
     if order not in ("C", "F"):

@@ -11,8 +11,11 @@ coordinate/mask selections), then the fetch is planned per shard:
   request; every store answers these in one ``get_ranges`` batch.
 
 The kernel (``_ext._copy``) then decodes each inner chunk from its ``(buffer, offset,
-length)`` source. Arrays whose inner chain the kernel does not decode (or nested
-sharding) take the generic whole-shard path of :class:`~chunkzip.sharding.ShardCodec`.
+length)`` source (product selections, point selections and single elements). Inner
+chains the kernel does not decode (Zstd, gzip, checksums, strings, ...) use the same
+fetch plan for product selections and decode in Python on the pool; their point
+selections, and nested sharding, take the whole-shard generic path of
+:class:`~chunkzip.sharding.ShardCodec`.
 """
 from __future__ import annotations
 
@@ -23,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from . import pipeline as _pl
-from .indexing import _ArrayDim, _DimProjection, _group_points_c, _IntDim, _SliceDim
-from .sharding import EMPTY, check_index, decode_index, parse_shard
+from .indexing import _ArrayDim, _group_points_c, _IntDim, _ProductIndexer, _SliceDim
+from .sharding import ShardIndexError, check_index, decode_index, parse_shard
 
 #: ranges of one shard closer than this are read as one request (the bytes between
 #: are read and dropped: cheaper than a second request on any store)
@@ -45,8 +48,20 @@ class InnerPipeline(_pl.Pipeline):
         self.per = spec.grid(meta.chunks)
         self.ninner = math.prod(self.per)
         self.isz = spec.index_nbytes(self.ninner)
+        self.per_arr = np.asarray(self.per, dtype=np.int64)
+        # C-order strides of the inner grid of a shard and of the shard grid
+        self.local_strides = _c_strides(self.per)
+        self.shard_strides = _c_strides(tuple(-(-n // s) for n, s in zip(meta.shape, meta.chunks)))
+        # the fewest inner chunks a shard inside the array can hold (edge shards)
+        self.ninner_min = math.prod(min(p_, -(-(n_ - (-(-n_ // (p_ * c_)) - 1) * p_ * c_) // c_))
+                                    for p_, n_, c_ in zip(self.per, meta.shape, spec.chunk_shape))
 
     # -- keys and sources ----------------------------------------------------------
+    def key(self, coords: tuple[int, ...]) -> tuple[int, ...]:  # type: ignore[override]
+        """An inner chunk is named by its coordinates here (``_sources`` resolves them
+        to shard ranges); store keys are the outer pipeline's."""
+        return coords
+
     def _keys(self, per_dim_coords: list[list[int]]) -> np.ndarray:  # type: ignore[override]
         """Inner chunk coordinates (rows, C order of the product), not string keys."""
         grids = np.meshgrid(*[np.asarray(c, dtype=np.int64) for c in per_dim_coords], indexing="ij")
@@ -55,8 +70,8 @@ class InnerPipeline(_pl.Pipeline):
     def _point_keys(self, chunk_coords: list) -> np.ndarray:  # type: ignore[override]
         return np.asarray(chunk_coords, dtype=np.int64).reshape(len(chunk_coords), len(self.per))
 
-    def _sources(self, coords: np.ndarray) -> tuple[list, bool]:  # type: ignore[override]
-        return fetch_inner(self, coords), False
+    def _sources(self, coords: Any) -> tuple[list, bool]:  # type: ignore[override]
+        return fetch_inner(self, np.asarray(coords, dtype=np.int64).reshape(len(coords), len(self.per))), False
 
     def _fallback(self, nfail: int, status: np.ndarray, indexer: Any, out: np.ndarray) -> None:
         # an inner chunk the kernel could not decode: the generic whole-shard path
@@ -65,48 +80,58 @@ class InnerPipeline(_pl.Pipeline):
             self.outer._read_generic(list(indexer), out)
 
 
+def _c_strides(shape: tuple[int, ...]) -> np.ndarray:
+    st = np.ones(len(shape), dtype=np.int64)
+    for d in range(len(shape) - 2, -1, -1):
+        st[d] = st[d + 1] * shape[d + 1]
+    return st
+
+
 def _inner_pipeline(outer: _pl.Pipeline) -> InnerPipeline | None:
     d = outer.__dict__
     if "_inner_pipe" not in d:
-        inner = None
-        if outer.meta.sharding.nested is None:
-            inner = InnerPipeline(outer)
-            if inner._kernel_kind_cached is None:
-                inner = None
-        d["_inner_pipe"] = inner
+        d["_inner_pipe"] = InnerPipeline(outer) if outer.meta.sharding.nested is None else None
     return d["_inner_pipe"]
 
 
 # ----------------------------------------------------------------------------- fetch plan
 def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
     """Sources (``(bytes, offset, length)`` or None) of the inner chunks at ``coords``
-    (rows of inner-grid coordinates)."""
-    per = np.asarray(ip.per, dtype=np.int64)
+    (rows of distinct inner-grid coordinates)."""
     n = len(coords)
     sources: list = [None] * n
     if n == 0:
         return sources
+    per = ip.per_arr
     shard = coords // per
-    local = np.ravel_multi_index(tuple((coords - shard * per).T), ip.per) if len(per) else np.zeros(n, np.int64)
-    sgrid = tuple(int(x) for x in shard.max(axis=0) + 1)
-    sid = np.ravel_multi_index(tuple(shard.T), sgrid)
-    order = np.argsort(sid, kind="stable")
-    sid_s = sid[order]
-    bounds = np.concatenate(([0], np.flatnonzero(sid_s[1:] != sid_s[:-1]) + 1, [n]))
-    outer = ip.outer
+    local = (coords - shard * per) @ ip.local_strides
+    if n == 1:
+        groups = [(np.zeros(1, np.int64), local)]
+        shard_rows = [shard[0]]
+    else:
+        sid = shard @ ip.shard_strides
+        order = np.argsort(sid, kind="stable")
+        sid_s = sid[order]
+        cut = (np.flatnonzero(sid_s[1:] != sid_s[:-1]) + 1).tolist()
+        bounds = [0] + cut + [n]
+        groups, shard_rows = [], []
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            pos = order[lo:hi]
+            groups.append((pos, local[pos]))
+            shard_rows.append(shard[pos[0]])
+    outer, meta = ip.outer, ip.meta
     whole, partial = [], []  # (key, positions, locals)
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-        pos = order[lo:hi]
-        loc = local[pos]
-        sc = shard[pos[0]].tolist()
+    for (pos, loc), sc in zip(groups, shard_rows):
+        sc = sc.tolist()
         key = outer.key(tuple(sc))
-        # inner chunks of this shard inside the array (edge shards hold fewer)
-        valid = math.prod(min(p_, -(-(n_ - s_ * p_ * c_) // c_))
-                          for p_, n_, s_, c_ in zip(ip.per, ip.meta.shape, sc, ip.meta.chunks))
-        if hi - lo >= valid and len(np.unique(loc)) == valid:
-            whole.append((key, pos, loc))
-        else:
-            partial.append((key, pos, loc))
+        if len(pos) >= ip.ninner_min:
+            # inner chunks of this shard inside the array (edge shards hold fewer)
+            valid = math.prod(min(p_, -(-(n_ - s_ * p_ * c_) // c_))
+                              for p_, n_, s_, c_ in zip(ip.per, meta.shape, sc, meta.chunks))
+            if len(pos) == valid:
+                whole.append((key, pos, loc))
+                continue
+        partial.append((key, pos, loc))
     store, spec = ip.store, ip.spec
     if whole:
         raws = store.get_many([w[0] for w in whole])
@@ -116,7 +141,8 @@ def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
             if not isinstance(raw, bytes):
                 raw = bytes(raw)
             index, stored, _ = parse_shard(spec, raw, ip.ninner, key)
-            _place(sources, pos, loc, index, stored, raw, 0)
+            keep = stored[loc]
+            _place(sources, pos[keep], index[loc[keep]], raw, 0)
     if partial:
         at_end = spec.index_location == "end"
         idx_raws = store.get_ranges([(k, -ip.isz, None) if at_end else (k, 0, ip.isz) for k, _, _ in partial])
@@ -126,48 +152,44 @@ def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
                 continue
             index = decode_index(spec, raw, ip.ninner, key)
             stored = check_index(index, key, 0 if at_end else ip.isz, None)
-            need = np.unique(loc[stored[loc]])
-            if need.size == 0:
+            keep = stored[loc]
+            if not keep.all():
+                pos, loc = pos[keep], loc[keep]
+            if len(loc) == 0:
                 continue
-            offs = index[need, 0].astype(np.int64)
-            ends = offs + index[need, 1].astype(np.int64)
+            ent = index[loc]
+            if len(loc) == 1:
+                r0 = int(ent[0, 0])
+                requests.append((key, r0, int(ent[0, 1])))
+                plans.append((key, pos, ent, r0, r0 + int(ent[0, 1])))
+                continue
+            offs = ent[:, 0].astype(np.int64)
             srt = np.argsort(offs, kind="stable")
-            offs, ends, need = offs[srt], ends[srt], need[srt]
+            pos, ent, offs = pos[srt], ent[srt], offs[srt]
+            ends = offs + ent[:, 1].astype(np.int64)
             # merge neighbours: a new request starts where the gap exceeds MERGE_GAP
-            brk = np.flatnonzero(offs[1:] > np.maximum.accumulate(ends)[:-1] + MERGE_GAP) + 1
-            starts = np.concatenate(([0], brk))
-            stops = np.concatenate((brk, [len(offs)]))
-            for a, b in zip(starts.tolist(), stops.tolist()):
+            brk = (np.flatnonzero(offs[1:] > np.maximum.accumulate(ends)[:-1] + MERGE_GAP) + 1).tolist()
+            for a, b in zip([0] + brk, brk + [len(offs)]):
                 r0, r1 = int(offs[a]), int(ends[a:b].max())
                 requests.append((key, r0, r1 - r0))
-                plans.append((key, pos, loc, index, need[a:b], r0, r1))
+                plans.append((key, pos[a:b], ent[a:b], r0, r1))
         bufs = store.get_ranges(requests) if requests else []
-        for (key, pos, loc, index, need, r0, r1), buf in zip(plans, bufs):
+        for (key, pos, ent, r0, r1), buf in zip(plans, bufs):
             if buf is None or len(buf) != r1 - r0:
-                from .sharding import ShardIndexError
-
                 raise ShardIndexError(f"shard {key!r}: inner chunk bytes [{r0}, {r1}) lie past the end of the "
                                       "shard (or it changed while read); the shard is truncated or corrupt")
             if not isinstance(buf, bytes):
                 buf = bytes(buf)
-            sel = np.isin(loc, need)
-            stored = np.zeros(ip.ninner, dtype=bool)
-            stored[need] = True
-            _place(sources, pos[sel], loc[sel], index, stored, buf, r0)
+            _place(sources, pos, ent, buf, r0)
     return sources
 
 
-def _place(sources: list, pos: np.ndarray, loc: np.ndarray, index: np.ndarray, stored: np.ndarray,
-           buf: bytes, base: int) -> None:
-    """sources[pos[i]] = (buf, offset of inner chunk loc[i] - base, its length), for the
-    stored ones (the others stay None: the fill value)."""
-    keep = stored[loc]
-    if not keep.any():
+def _place(sources: list, pos: np.ndarray, ent: np.ndarray, buf: bytes, base: int) -> None:
+    """sources[pos[i]] = (buf, offset of index entry ent[i] - base, its length)."""
+    if len(pos) == 0:
         return
-    p, l_ = pos[keep].tolist(), loc[keep]
-    offs = (index[l_, 0].astype(np.int64) - base).tolist()
-    lens = index[l_, 1].astype(np.int64).tolist()
-    for k, o, n in zip(p, offs, lens):
+    offs = (ent[:, 0].astype(np.int64) - base).tolist()
+    for k, o, n in zip(pos.tolist(), offs, ent[:, 1].tolist()):
         sources[k] = (buf, o, n)
 
 
@@ -205,6 +227,50 @@ def _split_dim(ps: list, S: int, c: int, n: int, axis: int) -> list:
     return _ArrayDim(glob, n, c, axis).projections()
 
 
+def read_item_sharded(outer: _pl.Pipeline, selection: Any) -> Any:
+    """One element of a sharded array (``Pipeline.read_item``): the index and the one
+    inner chunk's range, decoded by the kernel; None for the general path."""
+    ip = _inner_pipeline(outer)
+    if ip is None or ip._kernel_kind_cached is None:
+        return None
+    return ip.read_item(selection)
+
+
+def _split_dims(ip: InnerPipeline, dims: list) -> list:
+    meta = ip.outer.meta
+    return [_split_dim(ps, S, c, n, axis)
+            for axis, (ps, S, c, n) in enumerate(zip(dims, meta.chunks, ip.meta.chunks, meta.shape))]
+
+
+def _read_product_generic(ip: InnerPipeline, idims: list, out: np.ndarray) -> None:
+    """Inner chains the kernel does not decode (Zstd, gzip, checksums, strings, ...):
+    the same ranged fetch plan, then each inner chunk decoded by its codec chain on
+    the pool and its selected part copied."""
+    pi = _ProductIndexer([], ip.meta.shape, ip.meta.chunks)
+    pi._proj = idims
+    projs = list(pi)
+    if not projs:
+        return
+    sources = fetch_inner(ip, np.array([p.chunk_coords for p in projs], dtype=np.int64))
+    codec, fill = ip.codec, ip.fill
+
+    def one(j: int) -> None:
+        p, src = projs[j], sources[j]
+        if src is None:
+            out[p.out_selection] = fill
+            return
+        buf, o, n = src
+        chunk = codec.decode(memoryview(buf)[o:o + n], f"{ip.outer.key(_shard_of(ip, p.chunk_coords))} "
+                                                       f"(inner chunk {p.chunk_coords})")
+        out[p.out_selection] = chunk[p.chunk_selection]
+
+    _pl.run_batched(one, list(range(len(projs))), codec.nbytes)
+
+
+def _shard_of(ip: InnerPipeline, coords: tuple) -> tuple:
+    return tuple(c // p for c, p in zip(coords, ip.per))
+
+
 def read_sharded(outer: _pl.Pipeline, indexer: Any, out: np.ndarray) -> bool:
     """Read a selection of a sharded array through the kernel; False when the generic
     path must do it (inner chain not decodable by the kernel, nested sharding, ...)."""
@@ -215,15 +281,16 @@ def read_sharded(outer: _pl.Pipeline, indexer: Any, out: np.ndarray) -> bool:
         return False
     kind = ip._kernel_kind_cached
     meta = outer.meta
-    if out.dtype != meta.dtype or not out.flags.c_contiguous or not out.flags.writeable or not out.flags.aligned:
-        return False
     dims = getattr(indexer, "dim_projections", None)
     dims = dims() if dims is not None else None
+    if kind is None or out.dtype != meta.dtype or not out.flags.c_contiguous or not out.flags.writeable \
+            or not out.flags.aligned:
+        if dims is None:
+            return False
+        _read_product_generic(ip, _split_dims(ip, dims), out)  # ranged reads, Python-side decode
+        return True
     if dims is not None:
-        inner = ip.meta.chunks
-        idims = [_split_dim(ps, S, c, n, axis)
-                 for axis, (ps, S, c, n) in enumerate(zip(dims, meta.chunks, inner, meta.shape))]
-        ip._read_product(kind, idims, out, indexer)
+        ip._read_product(kind, _split_dims(ip, dims), out, indexer)
         return True
     groups = getattr(indexer, "point_groups", None)
     groups = groups() if groups is not None else None

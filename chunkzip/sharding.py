@@ -17,6 +17,7 @@ and parallel shard writes live in :mod:`chunkzip.sharded_io`.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,9 +106,6 @@ class ShardingSpec:
         """Encoded size of the index of ``n`` inner chunks."""
         return 16 * n + (4 if self.index_checksum else 0)
 
-    def innermost_chunks(self) -> tuple[int, ...]:
-        return self.nested.innermost_chunks() if self.nested is not None else self.chunk_shape
-
 
 def _parse_index_codecs(codecs: Any, where: str) -> tuple[bool, str]:
     """``index_codecs``: a ``bytes`` codec optionally followed by ``crc32c``."""
@@ -175,32 +173,42 @@ def check_index(index: np.ndarray, key: str, data_start: int, data_end: int | No
     the ranged read checks the end), must not overflow, and no two may overlap. An
     entry with only one of offset/nbytes all ones is corrupt.
     """
-    off, nb = index[:, 0], index[:, 1]
-    eo, en = off == EMPTY, nb == EMPTY
-    if (eo != en).any():
-        i = int(np.flatnonzero(eo != en)[0])
-        raise ShardIndexError(f"shard {key!r}: index entry {i} is half empty (offset {int(off[i])}, "
-                              f"nbytes {int(nb[i])}); the shard is corrupt")
+    eo = index[:, 0] == EMPTY
     stored = ~eo
-    if not stored.any():
+    if not np.array_equal(eo, index[:, 1] == EMPTY):
+        i = int(np.flatnonzero(eo != (index[:, 1] == EMPTY))[0])
+        raise ShardIndexError(f"shard {key!r}: index entry {i} is half empty (offset {int(index[i, 0])}, "
+                              f"nbytes {int(index[i, 1])}); the shard is corrupt")
+    ent = index[stored] if not stored.all() else index
+    if len(ent) == 0:
         return stored
-    o, n = off[stored], nb[stored]
-    limit = (1 << 62)  # offsets and sizes far beyond any real shard (and int64 arithmetic)
-    if (o >= limit).any() or (n >= limit).any():
+    if int((ent >> np.uint64(62)).max()):  # far beyond any real shard (and int64 arithmetic)
         raise ShardIndexError(f"shard {key!r}: index holds an offset or length that overflows; the shard is corrupt")
-    o = o.astype(np.int64)
-    end = o + n.astype(np.int64)
-    if (o < data_start).any() or (data_end is not None and (end > data_end).any()):
-        i = int(np.flatnonzero((o < data_start) | ((end > data_end) if data_end is not None else False))[0])
+    ent = ent.astype(np.int64)
+    o = ent[:, 0]
+    end = o + ent[:, 1]
+    if int(o.min()) < data_start or (data_end is not None and int(end.max()) > data_end):
+        bad = (o < data_start) | ((end > data_end) if data_end is not None else False)
+        i = int(np.flatnonzero(bad)[0])
         raise ShardIndexError(f"shard {key!r}: inner chunk range [{int(o[i])}, {int(end[i])}) lies outside the "
                               f"shard's data [{data_start}, {data_end if data_end is not None else '?'}); "
                               "the shard is truncated or corrupt")
     if len(o) > 1:
-        order = np.argsort(o, kind="stable")
-        so, se = o[order], end[order]
-        if (so[1:] < se[:-1]).any():
-            raise ShardIndexError(f"shard {key!r}: index holds overlapping inner chunk ranges; the shard is corrupt")
+        if not (o[1:] >= end[:-1]).all():  # not simply in order: sort, then compare neighbours
+            order = np.argsort(o, kind="stable")
+            if (o[order][1:] < end[order][:-1]).any():
+                raise ShardIndexError(f"shard {key!r}: index holds overlapping inner chunk ranges; "
+                                      "the shard is corrupt")
     return stored
+
+
+def _rows_equal(rows: np.ndarray, fill: Any) -> np.ndarray:
+    """Per row of a 2-D array: every element equals ``fill`` (NaN equals NaN, NaT NaT)."""
+    if rows.dtype.kind in "fc" and np.isnan(fill):
+        return np.isnan(rows).all(axis=1)
+    if rows.dtype.kind in "mM" and np.isnat(np.array(fill, rows.dtype)):
+        return np.isnat(rows).all(axis=1)
+    return (rows == np.array(fill, dtype=rows.dtype)).all(axis=1)
 
 
 def empty_index(n: int) -> np.ndarray:
@@ -274,30 +282,101 @@ class ShardCodec:
         if fill is None and not self.is_object:
             fill = np.zeros((), meta.dtype)[()]
         self.fill = fill
+        #: leave inner chunks equal to the fill value out of the shard (the pipeline
+        #: sets this from ``write_empty_chunks=False``)
+        self.skip_fill = True
+        self._tl = threading.local()
 
     def _slices(self, i: int) -> tuple[slice, ...]:
         coords = np.unravel_index(i, self.grid) if self.grid else ()
         return tuple(slice(int(c) * n, (int(c) + 1) * n) for c, n in zip(coords, self.spec.chunk_shape))
 
-    def encode_parts(self, shard: np.ndarray, which: Any = None) -> list:
-        """Encoded inner chunks of ``shard`` (None for those equal to the fill value);
-        ``which`` restricts the work to some inner chunk ids (others are None)."""
+    def encode_parts(self, shard: np.ndarray) -> list:
+        """Encoded inner chunks of ``shard`` in C order, on the chunk pool (None for
+        those equal to the fill value when ``skip_fill``)."""
         from .pipeline import is_fill, run_batched
 
-        ids = range(self.ninner) if which is None else which
         parts: list = [None] * self.ninner
-        inner, fill = self.inner, self.fill
+        inner, fill, skip = self.inner, self.fill, self.skip_fill
+        blocks = self._blocks(shard)
+        if blocks is not None:
+            # one pass lays every inner chunk out contiguously; the fill test is one
+            # vectorised comparison; each encode then starts from a view
+            keep = ~_rows_equal(blocks.reshape(self.ninner, -1), fill) if skip else None
+            f_order = inner.order == "F"
+            ids = np.flatnonzero(keep).tolist() if keep is not None else range(self.ninner)
+
+            def one_block(i: int) -> None:
+                b = blocks[i]
+                parts[i] = inner.encode(b.T if f_order else b)
+
+            run_batched(one_block, list(ids), inner.nbytes)
+            return parts
 
         def one(i: int) -> None:
             chunk = shard[self._slices(i)]
-            if not is_fill(chunk, fill):
+            if not (skip and is_fill(chunk, fill)):
                 parts[i] = inner.encode(chunk)
 
-        run_batched(one, list(ids), self.inner.nbytes)
+        run_batched(one, list(range(self.ninner)), self.inner.nbytes)
         return parts
 
+    def _blocks(self, shard: np.ndarray) -> np.ndarray | None:
+        """The shard's inner chunks as one contiguous (n, *inner) array in the inner
+        chunks' raw dtype (F-order chunks as their transposes), or None when the inner
+        chain needs the generic path (objects, nested sharding)."""
+        inner = self.inner
+        if self.is_object or self.inner_meta.sharding is not None or shard.shape != self.shape:
+            return None
+        raw_dtype = inner.raw_dtype
+        cs, per = self.spec.chunk_shape, self.grid
+        nd = len(cs)
+        split = shard.reshape(tuple(x for pc in zip(per, cs) for x in pc))
+        c_axes = [2 * d + 1 for d in range(nd)]
+        if inner.order == "F":
+            c_axes = c_axes[::-1]
+        blocks = np.empty((self.ninner,) + tuple(split.shape[a] for a in c_axes), dtype=raw_dtype)
+        np.copyto(blocks.reshape(per + blocks.shape[1:]),
+                  split.transpose([2 * d for d in range(nd)] + c_axes), casting="unsafe")
+        return blocks
+
     def encode(self, shard: np.ndarray) -> bytes:
+        """The shard's bytes. After :meth:`decode` on this thread (a read-modify-write of
+        part of the shard), only the inner chunks that changed are encoded again; the
+        others keep their stored bytes."""
+        last = getattr(self._tl, "last", None)
+        self._tl.last = None
+        if last is not None and last[0] is shard:
+            parts = self._update_parts(*last)
+            if parts is not None:
+                return assemble(self.spec, parts)
         return assemble(self.spec, self.encode_parts(shard))
+
+    def _update_parts(self, shard: np.ndarray, old: np.ndarray, raw: Any, index: np.ndarray,
+                      stored: np.ndarray) -> list | None:
+        from .pipeline import run_batched
+
+        new_b, old_b = self._blocks(shard), self._blocks(old)
+        if new_b is None or old_b is None:
+            return None
+        n = self.ninner
+        changed = (new_b.reshape(n, -1) != old_b.reshape(n, -1)).any(axis=1)
+        mv = memoryview(raw)
+        parts: list = [None] * n
+        for i in np.flatnonzero(~changed & stored).tolist():
+            o, ln = int(index[i, 0]), int(index[i, 1])
+            parts[i] = mv[o:o + ln]
+        ids = np.flatnonzero(changed)
+        if self.skip_fill and len(ids):
+            ids = ids[~_rows_equal(new_b.reshape(n, -1)[ids], self.fill)]
+        inner, f_order = self.inner, self.inner.order == "F"
+
+        def one(i: int) -> None:
+            b = new_b[i]
+            parts[i] = inner.encode(b.T if f_order else b)
+
+        run_batched(one, ids.tolist(), inner.nbytes)
+        return parts
 
     def parse(self, raw: Any, key: str) -> tuple[np.ndarray, np.ndarray, int]:
         return parse_shard(self.spec, raw, self.ninner, key)
@@ -314,6 +393,10 @@ class ShardCodec:
                 continue
             o, n = int(index[i, 0]), int(index[i, 1])
             out[sl] = self.inner.decode(mv[o:o + n], f"{key} (inner chunk {i})")
+        if not self.is_object:
+            # kept for a following encode() of this shard on this thread (a partial
+            # write): unchanged inner chunks then keep their bytes
+            self._tl.last = (out, out.copy(), raw, index, stored)
         return out
 
 

@@ -21,16 +21,22 @@ from .codecs.abc import Codec
 from .codecs.registry import get_codec
 from .progress import progress_bar
 
-__all__ = ["sweep", "candidates", "build_chain", "describe", "pareto_front", "sample_regions", "DEFAULT_SAMPLE"]
+__all__ = ["sweep", "candidates", "build_chain", "describe", "pareto_front", "sample_regions",
+           "DEFAULT_SAMPLE_BYTES"]
 
 CodecConfig = Union[dict, list]
 """One configuration: a codec config dict, or a list of them (a chain, applied in order)."""
 
-DEFAULT_SAMPLE = 16
-"""Number of chunks :func:`sweep` samples by default."""
+DEFAULT_SAMPLE_BYTES = 2 << 20
+"""``sample="auto"`` takes as many chunks as fit in this many bytes (at least one)."""
+MAX_AUTO_SAMPLE = 256
+"""... and at most this many chunks."""
 
 _BLOSC_CNAMES = ("lz4", "lz4hc", "zstd", "zlib", "blosclz")
 _BLOSC_LEVELS = (1, 5, 9)
+#: Blosc's zstd maps clevel 9 to zstd level 22 (about 1 MB/s); 7 (zstd 13) is the strongest
+#: level a sweep tries by default
+_BLOSC_ZSTD_LEVELS = (1, 5, 7)
 _BLOSC_SHUFFLES = (0, 1, 2)  # no, byte, bit shuffle
 _SHUFFLE_NAMES = {0: "noshuffle", 1: "shuffle", 2: "bitshuffle", -1: "autoshuffle"}
 _MANTISSA_BITS = {2: 10, 4: 23, 8: 52}
@@ -45,17 +51,19 @@ def candidates(dtype: Any) -> list[CodecConfig]:
     """The configurations :func:`sweep` tries by default for data of ``dtype``.
 
     Blosc with lz4, lz4hc, zstd, zlib and blosclz, each without, with byte and with bit
-    shuffle, at levels 1, 5 and 9; Zstd (levels 1, 3, 9), LZ4, Zlib and GZip (levels 1, 5,
-    9), BZ2 (1, 9) and LZMA (presets 1, 6); and filter chains suited to the dtype: Delta in
-    front of Blosc/Zstd for integers, and for floats the lossy BitRound (two precisions) and
-    Quantize (2 and 4 decimal digits) in front of Blosc.
+    shuffle, at levels 1, 5 and 9 (zstd: 1, 5 and 7, i.e. zstd levels 1, 9 and 13); Zstd
+    (levels 1, 3, 9), LZ4, Zlib and GZip (levels 1, 5, 9), BZ2 (1, 9) and LZMA (presets 1,
+    6); and filter chains suited to the dtype: Delta in front of Blosc/Zstd for integers,
+    and for floats the lossy BitRound (two precisions) and Quantize (2 and 4 decimal digits)
+    in front of Blosc.
     """
     dt = np.dtype(dtype)
     if dt.kind == "O":
         raise ValueError("a codec sweep needs a fixed-size dtype, not object")
     grid: list[CodecConfig] = [
         {"id": "blosc", "cname": cname, "clevel": level, "shuffle": shuffle, "blocksize": 0}
-        for cname in _BLOSC_CNAMES for shuffle in _BLOSC_SHUFFLES for level in _BLOSC_LEVELS]
+        for cname in _BLOSC_CNAMES for shuffle in _BLOSC_SHUFFLES
+        for level in (_BLOSC_ZSTD_LEVELS if cname == "zstd" else _BLOSC_LEVELS)]
     grid += [{"id": "zstd", "level": level, "checksum": False} for level in (1, 3, 9)]
     grid += [{"id": "lz4", "acceleration": 1}]
     grid += [{"id": codec_id, "level": level} for codec_id in ("zlib", "gzip") for level in (1, 5, 9)]
@@ -121,19 +129,37 @@ def _precision(config: CodecConfig, dtype: np.dtype) -> str | None:
 
 # ----------------------------------------------------------------------------- sampling
 def sample_regions(shape: tuple[int, ...], chunks: tuple[int, ...], sample: int | None,
-                   coords: np.ndarray | None = None, seed: int = 0) -> list[tuple[slice, ...]]:
+                   coords: np.ndarray | None = None, seed: int = 0,
+                   blocks: tuple[int, ...] | None = None) -> list[tuple[slice, ...]]:
     """Regions of ``sample`` chunks (all when None) of an array of ``shape`` cut in ``chunks``.
 
     The chunks are drawn at random (reproducibly, by ``seed``) among ``coords`` (rows of
-    chunk grid coordinates, e.g. those stored) or, when None, among all chunks.
+    chunk grid coordinates, e.g. those stored) or, when None, among all chunks. With
+    ``blocks`` (the chunks per shard along each dimension), ``coords`` are those of blocks
+    (shards) and the chunks are drawn among the chunks inside them that lie in the array.
     """
     grid = tuple(-(-s // c) for s, c in zip(shape, chunks))
-    total = len(coords) if coords is not None else math.prod(grid)
+    if coords is not None and blocks and math.prod(blocks) > 1:
+        origin = np.asarray(coords, dtype=np.int64).reshape(-1, len(grid)) * np.asarray(blocks)
+        extent = np.minimum(np.asarray(blocks), np.asarray(grid) - origin)  # chunks of each block in the array
+        counts = np.prod(extent, axis=1)
+        total = int(counts.sum())
+    else:
+        total = len(coords) if coords is not None else math.prod(grid)
     if total == 0:
         return []
     k = total if sample is None else min(sample, total)
     picked = np.arange(total) if k == total else np.sort(np.random.default_rng(seed).choice(total, k, replace=False))
-    if coords is not None:
+    if coords is not None and blocks and math.prod(blocks) > 1:
+        ends = np.cumsum(counts)
+        which = np.searchsorted(ends, picked, side="right")
+        rest = picked - (ends - counts)[which]  # index of the chunk inside its block, C order
+        rows = np.empty((len(picked), len(grid)), dtype=np.int64)
+        for d in reversed(range(len(grid))):
+            rows[:, d] = rest % extent[which, d]
+            rest = rest // extent[which, d]
+        rows += origin[which]
+    elif coords is not None:
         rows = np.asarray(coords)[picked]
     elif grid:
         rows = np.stack(np.unravel_index(picked, grid), axis=1)
@@ -142,7 +168,7 @@ def sample_regions(shape: tuple[int, ...], chunks: tuple[int, ...], sample: int 
     return [chunk_region(tuple(int(c) for c in row), shape, chunks) for row in rows]
 
 
-def _samples(data: Any, chunks: Any, sample: int | None) -> list[np.ndarray]:
+def _samples(data: Any, chunks: Any, sample: int | str | None) -> list[np.ndarray]:
     """Contiguous copies of the sampled chunks of ``data`` (an Array or array-like)."""
     from .array import Array
 
@@ -150,20 +176,25 @@ def _samples(data: Any, chunks: Any, sample: int | None) -> list[np.ndarray]:
     if math.prod(shape) == 0:
         raise ValueError(f"nothing to sample: the array has shape {shape}")
     dtype = np.dtype(data.dtype)
-    coords = None
+    coords = blocks = None
     if isinstance(data, Array) and chunks is None:
         from .copying import _StoredChunks
 
         grid_chunks = data.chunks
-        stored = _StoredChunks(data).coords
+        stored = _StoredChunks(data).coords  # on the stored grid: shards when sharded
         coords = stored if len(stored) else None  # all chunks missing: sample the fill value
+        shards = getattr(data, "shards", None)
+        if shards is not None:
+            blocks = tuple(s // c for s, c in zip(shards, grid_chunks))
     elif chunks is None:
         grid_chunks = tuple(int(c) for c in getattr(data, "chunks", None) or ()) or None
         if grid_chunks is None or len(grid_chunks) != len(shape):
             grid_chunks = normalize_chunks(True, shape, dtype.itemsize)
     else:
         grid_chunks = normalize_chunks(chunks, shape, dtype.itemsize)
-    regions = sample_regions(shape, grid_chunks, sample, coords)
+    if sample == "auto":
+        sample = max(1, min(MAX_AUTO_SAMPLE, DEFAULT_SAMPLE_BYTES // max(1, math.prod(grid_chunks) * dtype.itemsize)))
+    regions = sample_regions(shape, grid_chunks, sample, coords, blocks=blocks)
     return [np.ascontiguousarray(np.asarray(data[r], dtype=dtype)) for r in regions]
 
 
@@ -250,7 +281,7 @@ def pareto_front(rows: Sequence[dict], keys: Sequence[str] = ("ratio", "encode_m
     return [not d for d in dominated.tolist()]
 
 
-def sweep(data: Any, codecs: Iterable[Any] | None = None, chunks: Any = None, sample: int | None = DEFAULT_SAMPLE,
+def sweep(data: Any, codecs: Iterable[Any] | None = None, chunks: Any = None, sample: int | str | None = "auto",
           threads: int | None = None, *, repeat: int = 1, progress: bool | None = None) -> list[dict]:
     """Try codec configurations on a sample of the chunks of ``data``; one row per configuration.
 
@@ -265,8 +296,9 @@ def sweep(data: Any, codecs: Iterable[Any] | None = None, chunks: Any = None, sa
         first). Default: :func:`candidates` for the dtype.
     chunks : int or tuple, optional
         Chunk shape to cut the samples with (default: the array's own chunks, or a guess).
-    sample : int or None
-        Number of chunks sampled (default 16); None takes every chunk, i.e. the whole array.
+    sample : int, "auto" or None
+        Number of chunks sampled; ``"auto"`` (default) as many as fit in 2 MiB (at least
+        one, at most 256); None takes every chunk, i.e. the whole array.
     threads : int, optional
         Threads encoding and decoding the sampled chunks in parallel, one chunk per task
         (default: ``chunkzip.config.get('threads')``).
@@ -294,8 +326,9 @@ def sweep(data: Any, codecs: Iterable[Any] | None = None, chunks: Any = None, sa
     """
     from . import config as _config
 
-    if sample is not None and (isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or sample < 1):
-        raise ValueError(f"sample must be a positive number of chunks or None (all), got {sample!r}")
+    if sample is not None and sample != "auto" and (
+            isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or sample < 1):
+        raise ValueError(f"sample must be a positive number of chunks, 'auto' or None (all), got {sample!r}")
     n_threads = _config.get("threads") if threads is None else threads
     if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) or n_threads < 1:
         raise ValueError(f"threads must be a positive int, got {threads!r}")
@@ -309,7 +342,7 @@ def sweep(data: Any, codecs: Iterable[Any] | None = None, chunks: Any = None, sa
     configs = candidates(dtype) if codecs is None else [_normalize_config(c) for c in codecs]
     if not configs:
         raise ValueError("no codec configurations to sweep")
-    samples = _samples(data, chunks, None if sample is None else int(sample))
+    samples = _samples(data, chunks, sample if sample in (None, "auto") else int(sample))
     rows = []
     bar = progress_bar(progress, len(configs), "sweep", unit="config")
     try:

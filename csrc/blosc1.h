@@ -53,7 +53,8 @@ enum { CZ_BLOSC_SPLIT_AUTO = -1, CZ_BLOSC_SPLIT_NEVER = 0, CZ_BLOSC_SPLIT_ALWAYS
 #define CZ_BLOSC_EDEST (-2)     /* destination smaller than nbytes + 16 */
 #define CZ_BLOSC_ENOMEM (-3)    /* scratch allocation failed */
 #define CZ_BLOSC_ETOOBIG (-4)   /* nbytes above CZ_BLOSC1_MAX_BUFFERSIZE */
-#define CZ_BLOSC_ECODEC (-5)    /* the inner compressor failed unexpectedly */
+#define CZ_BLOSC_ECODEC (-5)    /* the inner compressor (or decoder) failed unexpectedly */
+#define CZ_BLOSC_ECORRUPT (-6)  /* frame header inconsistent with itself or its buffer */
 
 /* Destination size that always suffices for cz_blosc1_compress. */
 static inline size_t cz_blosc1_max_compressed_size(size_t nbytes) {
@@ -80,6 +81,30 @@ int64_t cz_blosc1_compress(const void *src, size_t nbytes, void *dest, size_t de
    output would not fit in `maxout` bytes (the caller then stores the data raw). */
 int cz_blosclz_compress(int clevel, const uint8_t *src, size_t srclen, uint8_t *dest,
                         size_t maxout);
+
+/* ---- reading (csrc/blosc1_decode.c; needs libblosc2) ---------------------------- */
+
+/* Header fields of a Blosc frame (any format version). */
+typedef struct {
+  int32_t nbytes, cbytes, blocksize;
+  int typesize, flags, version;
+} cz_blosc_frame;
+
+/* Check a frame header against the n bytes of its buffer (sizes, block offsets table,
+   expansion ratio, c-blosc2's own validation) before anything is decoded.  Returns 0
+   and fills *fi, or CZ_BLOSC_ECORRUPT with a message in msg (msglen bytes). */
+int cz_blosc1_check_frame(const uint8_t *src, size_t n, cz_blosc_frame *fi, char *msg,
+                          size_t msglen);
+
+/* Decode a frame checked by cz_blosc1_check_frame into dest (fi->nbytes bytes) with
+   `nthreads` c-blosc2 threads.  Returns 0, or CZ_BLOSC_ECODEC / CZ_BLOSC_ECORRUPT /
+   CZ_BLOSC_ENOMEM with a message. */
+/* Bytes at the end of a bit-shuffled Blosc1 frame that c-blosc2 decodes wrongly (the
+   ragged end of the last block); cz_blosc1_decompress_frame repairs them. 0 if none. */
+int32_t cz_blosc1_bitshuffle_tail(const cz_blosc_frame *fi);
+
+int cz_blosc1_decompress_frame(const uint8_t *src, const cz_blosc_frame *fi, void *dest,
+                               int nthreads, char *msg, size_t msglen);
 
 #ifdef __cplusplus
 }

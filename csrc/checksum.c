@@ -226,3 +226,53 @@ uint32_t cz_fletcher32(const void *data, size_t len)
     sum2 = (sum2 & 0xffffu) + (sum2 >> 16);
     return (sum2 << 16) | sum1;
 }
+
+
+/* ---------------------------------------------------------------- Jenkins lookup3 */
+#define CZ_ROT32(x, k) (((x) << (k)) | ((x) >> (32 - (k))))
+
+uint32_t cz_jenkins_lookup3(const void *data, size_t len, uint32_t initval)
+{
+    const uint8_t *k = (const uint8_t *)data;
+    uint32_t a, b, c;
+
+    a = b = c = 0xdeadbeefu + (uint32_t)len + initval;
+    while (len > 12) {
+        a += (uint32_t)k[0] | ((uint32_t)k[1] << 8) | ((uint32_t)k[2] << 16) | ((uint32_t)k[3] << 24);
+        b += (uint32_t)k[4] | ((uint32_t)k[5] << 8) | ((uint32_t)k[6] << 16) | ((uint32_t)k[7] << 24);
+        c += (uint32_t)k[8] | ((uint32_t)k[9] << 8) | ((uint32_t)k[10] << 16) | ((uint32_t)k[11] << 24);
+        /* mix */
+        a -= c; a ^= CZ_ROT32(c, 4);  c += b;
+        b -= a; b ^= CZ_ROT32(a, 6);  a += c;
+        c -= b; c ^= CZ_ROT32(b, 8);  b += a;
+        a -= c; a ^= CZ_ROT32(c, 16); c += b;
+        b -= a; b ^= CZ_ROT32(a, 19); a += c;
+        c -= b; c ^= CZ_ROT32(b, 4);  b += a;
+        len -= 12;
+        k += 12;
+    }
+    switch (len) { /* the last 0..12 bytes; every case falls through */
+    case 12: c += (uint32_t)k[11] << 24; /* fall through */
+    case 11: c += (uint32_t)k[10] << 16; /* fall through */
+    case 10: c += (uint32_t)k[9] << 8;   /* fall through */
+    case 9:  c += k[8];                   /* fall through */
+    case 8:  b += (uint32_t)k[7] << 24;  /* fall through */
+    case 7:  b += (uint32_t)k[6] << 16;  /* fall through */
+    case 6:  b += (uint32_t)k[5] << 8;   /* fall through */
+    case 5:  b += k[4];                   /* fall through */
+    case 4:  a += (uint32_t)k[3] << 24;  /* fall through */
+    case 3:  a += (uint32_t)k[2] << 16;  /* fall through */
+    case 2:  a += (uint32_t)k[1] << 8;   /* fall through */
+    case 1:  a += k[0]; break;
+    case 0:  return c;
+    }
+    /* final */
+    c ^= b; c -= CZ_ROT32(b, 14);
+    a ^= c; a -= CZ_ROT32(c, 11);
+    b ^= a; b -= CZ_ROT32(a, 25);
+    c ^= b; c -= CZ_ROT32(b, 16);
+    a ^= c; a -= CZ_ROT32(c, 4);
+    b ^= a; b -= CZ_ROT32(a, 14);
+    c ^= b; c -= CZ_ROT32(b, 24);
+    return c;
+}

@@ -35,6 +35,10 @@ int cz_crc32c_hw_enabled(void);
 /* Fletcher-32 as HDF5 (H5_checksum_fletcher32) and numcodecs compute it. */
 uint32_t cz_fletcher32(const void *data, size_t len);
 
+/* Bob Jenkins' lookup3 "hashlittle" over bytes, as HDF5 (H5_checksum_lookup3) and
+ * numcodecs' jenkins_lookup3 compute it: bytes assembled little-endian whatever the CPU. */
+uint32_t cz_jenkins_lookup3(const void *data, size_t len, uint32_t initval);
+
 #ifdef __cplusplus
 }
 #endif

@@ -195,8 +195,7 @@ def test_huge_size_claims_are_refused_before_allocating():
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: Zstd(level=23),
-        lambda: Zstd(level=-(2**20)),
+        lambda: Zstd(level=2**40),
         lambda: Zstd(level="3"),
         lambda: Zstd(level=1.5),
         lambda: LZ4(acceleration="fast"),

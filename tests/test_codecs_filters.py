@@ -170,7 +170,6 @@ def test_shuffle_layout():
         lambda: Delta("|O"),
         lambda: Delta("<U4"),
         lambda: Delta("|S4"),
-        lambda: Delta("?"),
         lambda: Delta("<i4", astype="<M8[s]"),
         lambda: Delta("not a dtype"),
         lambda: FixedScaleOffset(0, 0, "<f8"),

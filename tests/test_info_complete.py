@@ -64,3 +64,23 @@ def test_progress_bar_over_chunks(capsys):
     assert "10/10" in capsys.readouterr().err
     z.info_complete()
     assert capsys.readouterr().err == ""
+
+
+def test_sharded_array_counts_inner_chunks_and_index_bytes():
+    import inspect
+
+    if "shards" not in inspect.signature(cz.create).parameters:
+        pytest.skip("sharding (issue 11) is not in this build")
+    store = MemoryStore()
+    z = cz.zeros((90, 90), chunks=(10, 10), shards=(40, 40), dtype="f4", store=store,
+                 compressors=[Zstd(level=1)])
+    z[40:, :] = np.random.default_rng(0).normal(size=(50, 90))
+    info = z.info_complete(progress=False)
+    shard_keys = z._pipeline.chunk_keys()
+    assert info["Shards stored"] == str(len(shard_keys)) == "6"
+    assert info["Chunks stored"] == str(5 * 9)  # the inner chunks inside the array
+    index_bytes = 6 * (16 * 16 + 4)  # 16 inner chunks per shard: offset + nbytes each, and a CRC32C
+    assert _value(info, "Bytes of shard indexes") == str(index_bytes)
+    stored = sum(store.getsize(k) for k in shard_keys)
+    assert _value(info, "Bytes after zstd") == str(stored - index_bytes)
+    assert _value(info, "Bytes before codecs") == str(45 * 10 * 10 * 4)

@@ -61,6 +61,11 @@ def _write_chunkzip(path, fmt):
     return g
 
 
+def _getter(root):
+    """``name -> node`` of a chunkzip or zarr-python group ('' is the group itself)."""
+    return lambda name: root[name] if name else root
+
+
 def _check_same(get, fmt, keys_of=None):
     """``get(path)`` returns a node (chunkzip or zarr); compare with DATA/ATTRS."""
     for name, (data, _chunks, dims) in DATA.items():
@@ -89,10 +94,7 @@ def test_chunkzip_reads_zarr_python_hierarchy(tmp_path, fmt, consolidated):
         zarr.consolidate_metadata(p)
     g = cz.open(p, mode="r")
     assert isinstance(g, cz.Group) and g.consolidated == consolidated and g.zarr_format == fmt
-
-    def get(name):
-        return g[name] if name else g
-
+    get = _getter(g)
     _check_same(get, fmt, keys_of=lambda n: list(get(n).keys()))
     for name, (_d, _c, dims) in DATA.items():
         assert g[name].dimension_names == dims
@@ -116,10 +118,7 @@ def test_zarr_python_reads_chunkzip_hierarchy(tmp_path, fmt, consolidated):
     else:
         zg = zarr.open_group(p, mode="r", use_consolidated=False)
     assert zg.metadata.zarr_format == fmt
-
-    def get(name):
-        return zg[name] if name else zg
-
+    get = _getter(zg)
     _check_same(get, fmt, keys_of=lambda n: list(get(n).keys()))
     if fmt == 3:
         for name, (_d, _c, dims) in DATA.items():

@@ -122,9 +122,11 @@ def test_zarr_default_shards_and_order_f(tmp_path):
     c[5:15, 3:20] = -1.5
     a[5:15, 3:20] = -1.5
     np.testing.assert_array_equal(zarr.open_array(str(tmp_path / "z"), mode="r")[...], a)
-    f = cz.create((21, 13), chunks=(5, 4), shards=(10, 8), dtype="u2", order="F", store=str(tmp_path / "f"))
-    b = data((21, 13), "u2")
+    f = cz.create((21, 13), chunks=(5, 4), shards=(10, 8), dtype=">u2", order="F", store=str(tmp_path / "f"))
+    b = data((21, 13), ">u2")
     f[:] = b
+    f[3, 5] = 999  # a partial shard write: one inner chunk re-encoded
+    b[3, 5] = 999
     np.testing.assert_array_equal(zarr.open_array(str(tmp_path / "f"), mode="r")[...], b)
 
 
@@ -135,7 +137,7 @@ def test_nested_sharding_both_ways(tmp_path):
                         ShardingCodec(chunk_shape=(5, 5), codecs=[BytesCodec(), GzipCodec()])])])
     z[:25] = a[:25]
     c = cz.open(str(tmp_path / "n"), mode="r+")
-    assert c.chunks == (5, 5) and c.shards == (20, 30)
+    assert c.chunks == z.chunks == (10, 15) and c.shards == (20, 30) and c.cdata_shape == z.cdata_shape
     expect = np.zeros_like(a)
     expect[:25] = a[:25]
     np.testing.assert_array_equal(c[...], expect)
@@ -218,9 +220,13 @@ def test_all_fill_shard_not_written_and_deleted():
     np.testing.assert_array_equal(c[:2, :2], [[3, 0], [0, 0]])
 
 
-def test_partial_read_fetches_index_and_ranges_only():
+@pytest.mark.parametrize("compressor", [None, "zstd"])  # the kernel's path and the Python-decode path
+def test_partial_read_fetches_index_and_ranges_only(compressor):
+    from chunkzip.codecs import Zstd
+
     store = CountingStore()
-    c = cz.create((64, 64), chunks=(8, 8), shards=(32, 32), dtype="i4", store=store, compressor=None)
+    c = cz.create((64, 64), chunks=(8, 8), shards=(32, 32), dtype="i4", store=store,
+                  compressor=Zstd(level=1) if compressor else None)
     a = data((64, 64))
     c[:] = a
     store.calls.clear()
@@ -295,6 +301,8 @@ def test_corrupt_index_is_a_clear_error(tmp_path, location, damage):
             c[sel]
     with pytest.raises((ShardIndexError, ValueError), match="c/0/0"):
         c.vindex[[1, 9], [5, 14]]
+    with pytest.raises((ShardIndexError, ValueError), match="c/0/0"):
+        c[1, 5]  # one element: the read_item path
 
 
 def test_bad_creation_arguments():
@@ -409,3 +417,69 @@ def test_hypothesis_against_numpy(d):
     m = d.draw(st.integers(1, 30))
     pts = tuple(np.array(d.draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))) for n in shape)
     np.testing.assert_array_equal(c.vindex[pts], ref[pts])
+
+
+def test_cli_copy_into_shards(tmp_path):
+    from chunkzip import cli
+
+    a = data((40, 80))
+    cz.array(a, chunks=(20, 40), store=str(tmp_path / "a"))
+    assert cli.main(["copy", str(tmp_path / "a"), str(tmp_path / "b"), "--shards", "40,80", "--no-progress"]) == 0
+    b = cz.open(str(tmp_path / "b"), mode="r")
+    assert b.shards == (40, 80) and b.chunks == (20, 40)
+    np.testing.assert_array_equal(b[...], a)
+
+
+@pytest.mark.parametrize("compressor", [None, "blosc", "zstd"])
+def test_partial_shard_write_keeps_other_inner_chunks_bytes(compressor):
+    from chunkzip.codecs import Zstd
+    from chunkzip.sharding import decode_index
+
+    comp = {"blosc": Blosc(cname="lz4", clevel=5, shuffle=Blosc.SHUFFLE), "zstd": Zstd(level=3)}.get(compressor)
+    store = MemoryStore()
+    c = cz.create((32, 32), chunks=(8, 8), shards=(32, 32), dtype="f8", store=store, compressor=comp,
+                  fill_value=np.nan)
+    a = data((32, 32), "f8")
+    a[:8, :8] = np.nan  # an inner chunk equal to the (NaN) fill value
+    c[:] = a
+
+    def inner_bytes():
+        raw = store._map["c/0/0"]
+        spec = c.metadata.sharding
+        idx = decode_index(spec, raw[-spec.index_nbytes(16):], 16, "c/0/0")
+        return [None if o == 2**64 - 1 else raw[o:o + n] for o, n in idx.tolist()]
+
+    before = inner_bytes()
+    c[9, 17] = -1.0
+    a[9, 17] = -1.0
+    after = inner_bytes()
+    changed = [i for i in range(16) if before[i] != after[i]]
+    assert changed == [1 * 4 + 2]
+    np.testing.assert_array_equal(c[...], a)
+
+
+def test_concurrent_partial_writes_to_one_shard_under_the_synchronizer():
+    from concurrent.futures import ThreadPoolExecutor
+
+    c = cz.create((16, 64), chunks=(4, 8), shards=(16, 64), dtype="i4", synchronizer=cz.ThreadSynchronizer())
+
+    def write_row(i):
+        c[i, :] = i + 1
+
+    with ThreadPoolExecutor(4) as ex:
+        list(ex.map(write_row, range(16)))
+    np.testing.assert_array_equal(c[...], np.repeat(np.arange(1, 17, dtype="i4")[:, None], 64, axis=1))
+
+
+def test_local_store_ranged_reads(tmp_path):
+    st = LocalStore(str(tmp_path))
+    st.set("a/b", bytes(range(100)))
+    assert st.get_range("a/b", 10, 5) == bytes(range(10, 15))
+    assert st.get_range("a/b", -3) == bytes([97, 98, 99])
+    assert st.get_range("a/b", 95, 20) == bytes(range(95, 100))  # cut short at the end
+    assert st.get_range("a/b", 200, 5) == b"" and st.get_range("nope", 0, 4) is None
+    assert st.get_ranges([("a/b", 0, 2), ("a/b", -2, None), ("nope", 0, 1), ("a/b", 50, 1)]) == [
+        b"\x00\x01", b"\x62\x63", None, b"\x32"]
+    m = MemoryStore()
+    m.set("k", b"abcdef")
+    assert m.get_ranges([("k", 1, 2), ("k", -2, None), ("x", 0, 1)]) == [b"bc", b"ef", None]

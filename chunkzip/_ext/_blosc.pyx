@@ -30,10 +30,25 @@ cdef extern from "blosc1.h" nogil:
                                size_t blocksize, int splitmode)
     size_t CZ_BLOSC1_MAX_BUFFERSIZE
     size_t CZ_BLOSC1_MAX_BLOCKSIZE
+    int CZ_BLOSC_ENOMEM
+    int CZ_BLOSC_ECORRUPT
+    # one frame validator and decoder for the codec and the C library (csrc/blosc1_decode.c)
+    ctypedef struct cz_blosc_frame:
+        int32_t nbytes
+        int32_t cbytes
+        int32_t blocksize
+        int typesize
+        int flags
+        int version
+    int cz_blosc1_check_frame(const uint8_t *src, size_t n, cz_blosc_frame *fi, char *msg,
+                              size_t msglen)
+    int32_t cz_blosc1_bitshuffle_tail(const cz_blosc_frame *fi)
+    int cz_blosc1_decompress_frame(const uint8_t *src, const cz_blosc_frame *fi, void *dest,
+                                   int nthreads, char *msg, size_t msglen)
 
 from chunkzip._ext.blosc2_api cimport (
-    blosc1_cbuffer_validate, blosc2_context, blosc2_decompress_ctx, blosc2_free_ctx,
-    blosc2_getitem_bytes_ctx, blosc2_getitem_ctx, blosc2_init, new_dctx,
+    blosc2_context, blosc2_free_ctx, blosc2_getitem_bytes_ctx, blosc2_getitem_ctx, blosc2_init,
+    new_dctx,
 )
 
 # Make sure libblosc2's registries (codecs, filters, I/O) exist before the first call.
@@ -46,85 +61,22 @@ CNAMES = {"blosclz": 0, "lz4": 1, "lz4hc": 2, "zlib": 4, "zstd": 5}
 MAX_BUFFERSIZE = CZ_BLOSC1_MAX_BUFFERSIZE
 MAX_BLOCKSIZE = CZ_BLOSC1_MAX_BLOCKSIZE
 
-# Legitimate Blosc1 frames cannot expand more than this (zstd of constant data is the
-# extreme: 4 bytes per 128 KiB); a header claiming more is corrupt.
 # Below MIN_THREADED_NBYTES decoding with several threads costs more than it gains.
 cdef enum:
-    MAX_BLOSC1_RATIO = 65536
     MIN_THREADED_NBYTES = 256 * 1024
 
 
 from chunkzip._ext.buffers import as_u8 as _as_u8
 
-cdef inline int32_t _le32(const uint8_t *p) noexcept nogil:
-    return <int32_t>(<uint32_t>p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) |
-                     (<uint32_t>p[3] << 24))
-
-
-cdef inline void _put_le32(uint8_t *p, int32_t v) noexcept nogil:
-    cdef uint32_t u = <uint32_t>v
-    p[0] = u & 0xFF
-    p[1] = (u >> 8) & 0xFF
-    p[2] = (u >> 16) & 0xFF
-    p[3] = (u >> 24) & 0xFF
-
-
-cdef struct frame_info:
-    int32_t nbytes
-    int32_t cbytes
-    int32_t blocksize
-    int typesize
-    int flags
-    int version
+ctypedef cz_blosc_frame frame_info
 
 
 cdef frame_info _check_frame(const uint8_t *p, Py_ssize_t n) except *:
     """Validate a Blosc frame header against the buffer; raise ValueError if corrupt."""
     cdef frame_info fi
-    cdef size_t vnbytes = 0
-    cdef int64_t nblocks, header_len
-    cdef bint memcpyed, extended, special = False
-    if n < 16:
-        raise ValueError(f"not a Blosc frame: {n} bytes, a header needs 16")
-    fi.version = p[0]
-    fi.flags = p[2]
-    fi.typesize = p[3]
-    fi.nbytes = _le32(p + 4)
-    fi.blocksize = _le32(p + 8)
-    fi.cbytes = _le32(p + 12)
-    if fi.version < 1 or fi.version > 6:
-        raise ValueError(f"not a Blosc frame (format version byte {fi.version})")
-    if fi.nbytes < 0 or fi.blocksize < 0 or fi.cbytes < 16:
-        raise ValueError("corrupt Blosc header (negative sizes)")
-    if fi.cbytes > n:
-        raise ValueError(f"truncated Blosc frame: header says {fi.cbytes} bytes, "
-                         f"buffer has {n}")
-    if <size_t>fi.nbytes > CZ_BLOSC1_MAX_BUFFERSIZE:
-        raise ValueError(f"corrupt Blosc header: {fi.nbytes} bytes exceeds the format limit")
-    extended = fi.version >= 3 and (fi.flags & 0x05) == 0x05
-    header_len = 32 if extended else 16
-    if fi.cbytes < header_len:
-        raise ValueError("truncated Blosc frame (extended header)")
-    if extended:
-        if p[31] & 0x08:
-            raise ValueError("lazy Blosc chunks (frame-backed) are not supported")
-        special = ((p[31] >> 4) & 0x07) != 0
-    memcpyed = (fi.flags & 0x02) != 0
-    if fi.nbytes > 0 and not special:
-        if fi.blocksize <= 0 or fi.blocksize > fi.nbytes:
-            raise ValueError("corrupt Blosc header: bad blocksize")
-        if memcpyed:
-            if <int64_t>fi.cbytes != <int64_t>fi.nbytes + header_len:
-                raise ValueError("corrupt Blosc header: memcpyed frame size mismatch")
-        elif fi.version <= 2:
-            nblocks = (<int64_t>fi.nbytes + fi.blocksize - 1) // fi.blocksize
-            if header_len + 4 * nblocks > fi.cbytes:
-                raise ValueError("corrupt Blosc frame: block offsets do not fit")
-            if <int64_t>fi.nbytes > <int64_t>fi.cbytes * MAX_BLOSC1_RATIO:
-                raise ValueError(f"corrupt Blosc header: {fi.nbytes} bytes cannot come "
-                                 f"from a {fi.cbytes}-byte Blosc1 frame")
-    if fi.nbytes > 0 and blosc1_cbuffer_validate(p, <size_t>fi.cbytes, &vnbytes) < 0:
-        raise ValueError("corrupt Blosc frame (header validation failed)")
+    cdef char msg[256]
+    if cz_blosc1_check_frame(p, <size_t>n, &fi, msg, sizeof(msg)) != 0:
+        raise ValueError(msg.decode())
     return fi
 
 
@@ -235,75 +187,6 @@ cdef int _nthreads_for(int nthreads, frame_info *fi) noexcept:
     return nthreads if nthreads < 256 else 256
 
 
-cdef inline int32_t _last_block_size(frame_info *fi) noexcept:
-    cdef int32_t r = fi.nbytes % fi.blocksize
-    return r if r else fi.blocksize
-
-
-cdef inline int32_t _bitshuffle_tail(frame_info *fi) noexcept:
-    """Number of bytes at the end that c-blosc2 decodes wrongly, or 0.
-
-    In a bit-shuffled Blosc1 (format 2) frame, the last block may end with
-    ``size % typesize`` bytes that do not form a whole element; c-blosc 1.x leaves
-    them unshuffled, but c-blosc2 (as bundled with python-blosc2 4.x) returns wrong
-    bytes there.  Only buffers whose length is not a multiple of the typesize give
-    such frames; decompress() repairs those bytes (see _fix_tail).
-    """
-    cdef int32_t last
-    if (fi.version > 2 or (fi.flags & 0x07) != 0x04 or fi.nbytes <= 0 or
-            fi.blocksize <= 0 or fi.typesize <= 1):
-        return 0
-    last = _last_block_size(fi)
-    if fi.nbytes % fi.blocksize == 0 and not (fi.flags & 0x10):
-        return 0  # a split full block: not a frame c-blosc writes with a ragged end
-    return last % fi.typesize
-
-
-cdef int _fix_tail(const uint8_t *src, frame_info *fi, int32_t tail, uint8_t *dest) except -1:
-    """Decode the last block again, unshuffled, and copy its last `tail` bytes to
-    dest[nbytes - tail:].  Its single stream is wrapped in a one-block frame without
-    the bit-shuffle flag and decoded by c-blosc2 like any other frame."""
-    cdef int64_t nblocks = (<int64_t>fi.nbytes + fi.blocksize - 1) // fi.blocksize
-    cdef int32_t last = _last_block_size(fi)
-    cdef int64_t bstart = _le32(src + 16 + 4 * (nblocks - 1))
-    cdef int64_t csize
-    cdef int nthr, tsz
-    cdef blosc2_context *ctx
-    cdef int rc
-    if bstart < 16 + 4 * nblocks or bstart + 4 > fi.cbytes:
-        raise ValueError("corrupt Blosc frame: bad block offset")
-    csize = _le32(src + bstart)
-    if csize <= 0 or bstart + 4 + csize > fi.cbytes:
-        raise ValueError("corrupt Blosc frame: bad stream size")
-    cdef bytearray mini = bytearray(20 + 4 + csize)
-    cdef bytearray block = bytearray(last)
-    cdef uint8_t *mp = <uint8_t *><char *>mini
-    cdef uint8_t *bp = <uint8_t *><char *>block
-    mp[0] = 2
-    mp[1] = src[1]
-    mp[2] = (fi.flags & 0xE0) | 0x10  # same codec, no shuffle, one stream
-    mp[3] = 1
-    _put_le32(mp + 4, last)
-    _put_le32(mp + 8, last)
-    _put_le32(mp + 12, <int32_t>(20 + 4 + csize))
-    _put_le32(mp + 16, 20)
-    memcpy(mp + 20, src + bstart, <size_t>(4 + csize))
-    nthr = 1
-    tsz = 1
-    with nogil:
-        ctx = new_dctx(nthr, tsz)
-        if ctx == NULL:
-            rc = -999
-        else:
-            rc = blosc2_decompress_ctx(ctx, mp, <int32_t>(24 + csize), bp, last)
-            blosc2_free_ctx(ctx)
-            if rc == last:
-                memcpy(dest + fi.nbytes - tail, bp + last - tail, <size_t>tail)
-    if rc != last:
-        raise RuntimeError(f"error during Blosc decompression: {rc} (corrupt frame)")
-    return 0
-
-
 def decompress(src, out=None, int nthreads=1):
     """Decode a Blosc frame (any format version c-blosc2 reads).
 
@@ -316,8 +199,8 @@ def decompress(src, out=None, int nthreads=1):
     cdef uint8_t[::1] d
     cdef void *dp
     cdef int rc
-    cdef blosc2_context *ctx
-    cdef int nthr, tsz
+    cdef int nthr
+    cdef char msg[256]
     if n < 16:
         raise ValueError(f"not a Blosc frame: {n} bytes, a header needs 16")
     cdef frame_info fi = _check_frame(&s[0], n)
@@ -334,22 +217,14 @@ def decompress(src, out=None, int nthreads=1):
     if fi.nbytes == 0:
         return result
     nthr = _nthreads_for(nthreads, &fi)
-    tsz = fi.typesize if fi.typesize else 1
     with nogil:
-        ctx = new_dctx(nthr, tsz)
-        if ctx == NULL:
-            rc = -999
-        else:
-            rc = blosc2_decompress_ctx(ctx, &s[0], fi.cbytes, dp, fi.nbytes)
-            blosc2_free_ctx(ctx)
-    if rc == -999:
-        raise MemoryError("could not create a Blosc decompression context")
-    if rc != fi.nbytes:
-        raise RuntimeError(f"error during Blosc decompression: {rc} "
-                           f"(corrupt or unsupported frame)")
-    cdef int32_t tail = _bitshuffle_tail(&fi)
-    if tail:
-        _fix_tail(&s[0], &fi, tail, <uint8_t *>dp)
+        rc = cz_blosc1_decompress_frame(&s[0], &fi, dp, nthr, msg, sizeof(msg))
+    if rc == CZ_BLOSC_ENOMEM:
+        raise MemoryError(msg.decode())
+    if rc == CZ_BLOSC_ECORRUPT:
+        raise ValueError(msg.decode())
+    if rc != 0:
+        raise RuntimeError(msg.decode())
     return result
 
 
@@ -385,7 +260,7 @@ def getitem(src, Py_ssize_t start, Py_ssize_t nitems, out=None, typesize=None):
                          f"bounds for a {fi.nbytes}-byte Blosc frame")
     want = nitems * ts
     bstart = start * ts
-    cdef int32_t tail = _bitshuffle_tail(&fi)
+    cdef int32_t tail = cz_blosc1_bitshuffle_tail(&fi)
     if tail and want and bstart + want > fi.nbytes - tail:
         full = decompress(src)
         piece = full[bstart:bstart + want]

@@ -34,6 +34,7 @@ import numpy as np
 
 from chunkzip._ext.blosc2_api cimport (
     blosc1_cbuffer_validate, blosc2_context, blosc2_decompress_ctx, blosc2_free_ctx, blosc2_init,
+    blosc2_getitem_ctx,
     new_dctx,
 )
 
@@ -143,10 +144,16 @@ cdef int _fetch(Batch *b, int64_t k, const uint8_t **data, int64_t *size) noexce
     return 0
 
 
-cdef int _decode(Batch *b, const uint8_t *p, int64_t n, uint8_t *dest) noexcept nogil:
-    """Decode one chunk into dest (b.nbytes bytes): 0 ok, 1 cannot."""
+cdef int _decode(Batch *b, const uint8_t *p, int64_t n, uint8_t *dest,
+                 int64_t lo=0, int64_t hi=-1) noexcept nogil:
+    """Decode one chunk into dest (b.nbytes bytes): 0 ok, 1 cannot.
+
+    Only bytes ``[lo, hi)`` of the chunk are needed (``hi`` < 0: all): when they lie
+    in a small part of a frame of several blocks, only the blocks holding them are
+    decoded (``blosc2_getitem_ctx``), into their place in ``dest``; other bytes of
+    ``dest`` are then left undefined."""
     cdef int version, flags, typesize
-    cdef int64_t nbytes, blocksize, cbytes, last
+    cdef int64_t nbytes, blocksize, cbytes, last, ts, first_item, end_item
     cdef size_t vn = 0
     cdef int nthr
     if b.kind == KIND_RAW:
@@ -183,6 +190,19 @@ cdef int _decode(Batch *b, const uint8_t *p, int64_t n, uint8_t *dest) noexcept 
         b.dctx = new_dctx(nthr, typesize)
         if b.dctx == NULL:
             return 1
+    if 0 <= lo < hi and 2 * (hi - lo) <= nbytes and 0 < blocksize < nbytes:
+        ts = typesize if typesize > 0 else 1
+        first_item = lo // ts
+        end_item = (hi + ts - 1) // ts
+        if end_item * ts > nbytes:
+            end_item = nbytes // ts
+        if first_item < end_item and lo >= first_item * ts and hi <= end_item * ts:
+            if blosc2_getitem_ctx(b.dctx, p, <int32_t>cbytes, <int>first_item,
+                                  <int>(end_item - first_item), dest + first_item * ts,
+                                  <int32_t>((end_item - first_item) * ts)) \
+                    != (end_item - first_item) * ts:
+                return 1
+            return 0
     if blosc2_decompress_ctx(b.dctx, p, <int32_t>cbytes, dest, <int32_t>nbytes) != nbytes:
         return 1
     return 0
@@ -228,6 +248,32 @@ cdef void _copy_rec(int d, int ndim, const int64_t **sidx, const int64_t **didx,
     for i in range(n):
         _copy_rec(d + 1, ndim, sidx, didx, lens, sstr, dstr, inner_run, isz,
                   s + si[i] * ss, t + di[i] * ds, compact)
+
+
+cdef void _byte_span(int ndim, const int64_t **sidx, const int64_t *lens, const int64_t *sstr,
+                     const uint8_t *compact, const uint8_t[::1] run, const int64_t[:, ::1] combo,
+                     int64_t k, int64_t isz, int64_t *lo, int64_t *hi) noexcept nogil:
+    """Bytes ``[lo, hi)`` of chunk k's memory that its selection touches."""
+    cdef int d
+    cdef int64_t i, mn, mx, x
+    lo[0] = 0
+    hi[0] = isz
+    for d in range(ndim):
+        if lens[d] <= 0:
+            hi[0] = -1  # nothing selected: no partial decode
+            return
+        if compact[d] or run[combo[k, d]]:
+            mn, mx = sidx[d][0], sidx[d][0] + lens[d] - 1
+        else:
+            mn = mx = sidx[d][0]
+            for i in range(1, lens[d]):
+                x = sidx[d][i]
+                if x < mn:
+                    mn = x
+                elif x > mx:
+                    mx = x
+        lo[0] += mn * sstr[d]
+        hi[0] += mx * sstr[d]
 
 
 cdef int _batch_setup(Batch *b, const uint8_t[::1] fillv, uint8_t[::1] outv, bint from_files,
@@ -301,7 +347,7 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
     cdef bint has_plen = plen is not None
     cdef const uint8_t[::1] fillv = fill
     cdef uint8_t[::1] outv = out.reshape(-1).view(np.uint8)
-    cdef int64_t k, g, rc, size, doff
+    cdef int64_t k, g, rc, size, doff, lo_b, hi_b
     cdef const uint8_t *data
     cdef uint8_t *dest
     cdef bint direct, inner_run
@@ -363,8 +409,13 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
                         _copy_rec(0, ndim, sidx, didx, lens, zeros, dstr, False, b.itemsize,
                                   b.fill, b.out, compact)
                     continue
-                dest = b.out + doff if direct else b.scratch
-                if _decode(&b, data, size, dest):
+                if direct:
+                    dest, lo_b, hi_b = b.out + doff, 0, -1
+                else:
+                    dest = b.scratch
+                    _byte_span(ndim, sidx, lens, sstr, compact, run, combo, k, b.itemsize,
+                               &lo_b, &hi_b)
+                if _decode(&b, data, size, dest, lo_b, hi_b):
                     status[k] = 1
                     nfail += 1
                     continue
@@ -394,7 +445,7 @@ def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_n
     cdef Batch b
     cdef const uint8_t[::1] fillv = fill
     cdef uint8_t[::1] outv = out.reshape(-1).view(np.uint8)
-    cdef int64_t k, i, rc, size, isz, p
+    cdef int64_t k, i, rc, size, isz, p, lo_b, hi_b
     cdef const uint8_t *data
     cdef const uint8_t *s
     cdef bint ident = dpos.shape[0] == 0
@@ -420,7 +471,17 @@ def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_n
                 if rc == 2:
                     s = b.fill
                 else:
-                    if _decode(&b, data, size, b.scratch):
+                    # only the blocks holding this chunk's points need decoding
+                    lo_b, hi_b = 0, -1
+                    if bounds[k + 1] > bounds[k]:
+                        lo_b = hi_b = flat[bounds[k]]
+                        for i in range(bounds[k] + 1, bounds[k + 1]):
+                            if flat[i] < lo_b:
+                                lo_b = flat[i]
+                            elif flat[i] > hi_b:
+                                hi_b = flat[i]
+                        lo_b, hi_b = lo_b * isz, (hi_b + 1) * isz
+                    if _decode(&b, data, size, b.scratch, lo_b, hi_b):
                         status[k] = 1
                         nfail += 1
                         continue

@@ -22,6 +22,7 @@ cdef extern from "checksum.h":
     uint32_t cz_crc32c_sw(uint32_t crc, const void* data, size_t length) nogil
     int cz_crc32c_hw_enabled() nogil
     uint32_t cz_fletcher32(const void* data, size_t length) nogil
+    uint32_t cz_jenkins_lookup3(const void* data, size_t length, uint32_t initval) nogil
 
 
 cz_checksum_init()
@@ -193,6 +194,19 @@ def fletcher32(buf) -> int:
     try:
         with nogil:
             r = cz_fletcher32(view.buf, <size_t>view.len)
+    finally:
+        PyBuffer_Release(&view)
+    return r
+
+
+def jenkins_lookup3(buf, uint32_t initval=0) -> int:
+    """Bob Jenkins' lookup3 hash of ``buf`` as HDF5 and numcodecs compute it."""
+    cdef Py_buffer view
+    cdef uint32_t r
+    PyObject_GetBuffer(_contig(buf), &view, PyBUF_ANY_CONTIGUOUS)
+    try:
+        with nogil:
+            r = cz_jenkins_lookup3(view.buf, <size_t>view.len, initval)
     finally:
         PyBuffer_Release(&view)
     return r

@@ -16,6 +16,7 @@ _NAMES: dict[str, str] = {
     "Delta": "delta", "FixedScaleOffset": "fixedscaleoffset", "Quantize": "quantize",
     "AsType": "astype", "PackBits": "packbits", "Shuffle": "shuffle", "BitRound": "bitround",
     "CRC32": "checksums", "CRC32C": "checksums", "Adler32": "checksums", "Fletcher32": "checksums",
+    "JenkinsLookup3": "checksums", "JenkinsLookup32": "checksums", "Base64": "b64",
     "VLenUTF8": "vlen", "VLenBytes": "vlen", "VLenArray": "vlen",
     "JSON": "json", "MsgPack": "msgpacks", "Pickle": "pickles", "Categorize": "categorize",
 }

@@ -6,6 +6,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 
+class CodecDecodeError(ValueError, RuntimeError):
+    """Corrupt or truncated input to a decoder.
+
+    A ``ValueError`` (as chunkzip reports bad input) and a ``RuntimeError`` (as numcodecs
+    reports Blosc and Zstd decode failures), so code written for either catches it.
+    """
+
+
 class Codec:
     """Base class of all codecs (compressors, filters, checksums, object codecs).
 
@@ -23,6 +31,8 @@ class Codec:
     v3_name: ClassVar[str | None] = None
     kind: ClassVar[str] = "bytes"
     _config_keys: ClassVar[tuple[str, ...]] = ()
+    #: Largest buffer (bytes) :meth:`encode` takes, None for no fixed limit (numcodecs' attribute).
+    max_buffer_size: ClassVar[int | None] = None
 
     def encode(self, buf: Any) -> Any:  # pragma: no cover - abstract
         """Encode ``buf`` (any buffer-protocol object or ndarray); return bytes or an ndarray."""

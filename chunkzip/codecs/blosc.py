@@ -13,13 +13,17 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .abc import Codec
+from .abc import Codec, CodecDecodeError
 from .registry import register_codec
 
 __all__ = [
     "Blosc", "NOSHUFFLE", "SHUFFLE", "BITSHUFFLE", "AUTOSHUFFLE", "AUTOBLOCKS",
     "list_compressors", "get_nthreads", "set_nthreads", "use_threads",
+    "compress", "decompress", "cbuffer_sizes", "cbuffer_complib", "cbuffer_metainfo", "MAX_BUFFERSIZE",
 ]
+
+#: Largest buffer a Blosc1 frame holds (c-blosc's BLOSC_MAX_BUFFERSIZE).
+MAX_BUFFERSIZE = 2**31 - 1 - 16
 
 NOSHUFFLE = 0
 SHUFFLE = 1
@@ -99,6 +103,7 @@ class Blosc(Codec):
     v3_name: ClassVar[str | None] = "blosc"
     kind: ClassVar[str] = "bytes"
     _config_keys: ClassVar[tuple[str, ...]] = ("cname", "clevel", "shuffle", "blocksize")
+    max_buffer_size: ClassVar[int] = 2**31 - 1
 
     NOSHUFFLE: ClassVar[int] = NOSHUFFLE
     SHUFFLE: ClassVar[int] = SHUFFLE
@@ -151,7 +156,7 @@ class Blosc(Codec):
         return _ext().compress(buf, ts, self.clevel, shuffle, self.cname, self.blocksize)
 
     def decode(self, buf: Any, out: Any = None) -> Any:
-        return _ext().decompress(buf, out, _threads_for_call())
+        return decompress(buf, out)
 
     def decode_partial(self, buf: Any, start: int, nitems: int, itemsize: int,
                        out: Any = None) -> Any:
@@ -198,6 +203,68 @@ class Blosc(Codec):
         shuffle = _SHUFFLE_NAMES.get(self.shuffle, str(self.shuffle))
         return (f"{type(self).__name__}(cname={self.cname!r}, clevel={self.clevel}, "
                 f"shuffle={shuffle}, blocksize={self.blocksize})")
+
+
+# -- numcodecs.blosc's module functions ---------------------------------------------------
+def compress(source: Any, cname: str | bytes = "lz4", clevel: int = 5, shuffle: int = SHUFFLE,
+             blocksize: int = AUTOBLOCKS, typesize: int | None = None) -> bytes:
+    """Compress ``source`` into one Blosc1 frame (``numcodecs.blosc.compress``).
+
+    Parameters
+    ----------
+    source : buffer-like
+    cname : str or bytes
+        ``'lz4'``, ``'lz4hc'``, ``'zlib'``, ``'zstd'`` or ``'blosclz'`` (``b'lz4'`` too).
+    clevel : int, 0-9
+    shuffle : NOSHUFFLE, SHUFFLE, BITSHUFFLE or AUTOSHUFFLE
+    blocksize : int
+        0 for automatic.
+    typesize : int, optional
+        Element size for shuffling (default: the array's itemsize, else 1).
+    """
+    return Blosc(cname, clevel, shuffle, blocksize, typesize).encode(source)
+
+
+def decompress(source: Any, dest: Any = None) -> Any:
+    """Decompress a Blosc frame (``numcodecs.blosc.decompress``); into ``dest`` when given.
+
+    Corrupt frames raise :class:`~chunkzip.codecs.abc.CodecDecodeError`, a ``ValueError``
+    and a ``RuntimeError`` (what numcodecs raises).
+    """
+    try:
+        return _ext().decompress(source, dest, _threads_for_call())
+    except (ValueError, RuntimeError) as e:
+        if dest is not None and str(e).startswith("out "):
+            raise  # a wrong-sized ``dest`` is the caller's error, not corrupt data
+        raise CodecDecodeError(str(e)) from None
+
+
+def _header(source: Any) -> dict:
+    try:
+        return _ext().cbuffer_info(source)
+    except ValueError as e:
+        raise CodecDecodeError(str(e)) from None
+
+
+def cbuffer_sizes(source: Any) -> tuple[int, int, int]:
+    """``(nbytes, cbytes, blocksize)`` of a Blosc frame: decoded size, frame size, block size."""
+    h = _header(source)
+    return h["nbytes"], h["cbytes"], h["blocksize"]
+
+
+_COMPLIBS = {0: "BloscLZ", 1: "LZ4", 2: "Snappy", 3: "Zlib", 4: "Zstd"}
+
+
+def cbuffer_complib(source: Any) -> str:
+    """Name of the library that compressed a Blosc frame (``'LZ4'``, ``'Zstd'``, ...)."""
+    fmt = _header(source)["compformat"]
+    return _COMPLIBS.get(fmt, f"unknown ({fmt})")
+
+
+def cbuffer_metainfo(source: Any) -> tuple[int, int, bool]:
+    """``(typesize, shuffle, memcpyed)`` of a Blosc frame."""
+    h = _header(source)
+    return h["typesize"], h["shuffle"], h["memcpyed"]
 
 
 register_codec(Blosc)

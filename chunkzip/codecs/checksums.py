@@ -19,7 +19,7 @@ from chunkzip._ext import _filters
 from .abc import Codec
 from .registry import register_codec
 
-__all__ = ["CRC32", "CRC32C", "Adler32", "Fletcher32"]
+__all__ = ["CRC32", "CRC32C", "Adler32", "Fletcher32", "JenkinsLookup3", "JenkinsLookup32"]
 
 
 class _Checksum32(Codec):
@@ -134,29 +134,30 @@ class CRC32C(_Checksum32):
         return {"name": "numcodecs.crc32c", "configuration": {"location": self.location}}
 
 
-class Fletcher32(Codec):
-    """Fletcher-32 checksum as HDF5 and numcodecs compute it, appended to the data."""
+class _AppendedChecksum(Codec):
+    """A 32-bit checksum appended to the data as 4 little-endian bytes (HDF5 style)."""
 
-    codec_id: ClassVar[str] = "fletcher32"
     kind: ClassVar[str] = "bytes"
-    _config_keys: ClassVar[tuple[str, ...]] = ()
+
+    def _hash(self, payload: np.ndarray) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def encode(self, buf: Any) -> bytes:
-        """Return ``buf`` followed by its 4-byte little-endian Fletcher-32."""
+        """Return ``buf`` followed by its 4-byte little-endian checksum."""
         payload = _filters.as_byte_array(buf)
-        return _filters.attach_checksum(payload, _filters.fletcher32(payload), True)
+        return _filters.attach_checksum(payload, self._hash(payload), True)
 
     def decode(self, buf: Any, out: Any = None) -> Any:
         """Verify and strip the checksum; copy the payload into ``out`` when given."""
         arr = _filters.as_byte_array(buf)
         if arr.size < 4:
-            raise ValueError("fletcher32: input too short to hold a 32-bit checksum")
+            raise ValueError(f"{self.codec_id}: input too short to hold a 32-bit checksum")
         payload = arr[:-4]
         expect = int.from_bytes(arr[-4:].tobytes(), "little")
-        got = _filters.fletcher32(payload)
+        got = self._hash(payload)
         if expect != got:
             raise RuntimeError(
-                f"stored and computed fletcher32 checksums differ "
+                f"stored and computed {self.codec_id} checksums differ "
                 f"(stored {expect:#010x}, computed {got:#010x}): the data are corrupt"
             )
         if out is not None:
@@ -164,7 +165,56 @@ class Fletcher32(Codec):
         return payload
 
 
-for _cls in (CRC32, Adler32, Fletcher32):
+class Fletcher32(_AppendedChecksum):
+    """Fletcher-32 checksum as HDF5 and numcodecs compute it, appended to the data."""
+
+    codec_id: ClassVar[str] = "fletcher32"
+    _config_keys: ClassVar[tuple[str, ...]] = ()
+
+    def _hash(self, payload: np.ndarray) -> int:
+        return _filters.fletcher32(payload)
+
+
+class JenkinsLookup3(_AppendedChecksum):
+    """Bob Jenkins' lookup3 hash (HDF5's variant), appended to the data as 4
+    little-endian bytes; numcodecs' ``jenkins_lookup3``.
+
+    Parameters
+    ----------
+    initval : int
+        Seed of the hash (0..2**32-1).
+    prefix : bytes, optional
+        Bytes hashed before the data (not stored).
+    """
+
+    codec_id: ClassVar[str] = "jenkins_lookup3"
+    _config_keys: ClassVar[tuple[str, ...]] = ("initval", "prefix")
+
+    def __init__(self, initval: int = 0, prefix: Any = None) -> None:
+        if isinstance(initval, bool) or not isinstance(initval, (int, np.integer)) or not 0 <= initval < 2**32:
+            raise ValueError(f"jenkins_lookup3 initval must be an int in [0, 2**32), got {initval!r}")
+        self.initval = int(initval)
+        if prefix is None:
+            self.prefix = None
+        elif isinstance(prefix, (list, tuple, np.ndarray)):
+            self.prefix = bytes(np.asarray(prefix, dtype=np.uint8))
+        else:
+            self.prefix = bytes(prefix)
+
+    def get_config(self) -> dict:
+        prefix = None if self.prefix is None else list(self.prefix)
+        return {"id": self.codec_id, "initval": self.initval, "prefix": prefix}
+
+    def _hash(self, payload: np.ndarray) -> int:
+        if self.prefix:
+            payload = np.concatenate([np.frombuffer(self.prefix, np.uint8), payload])
+        return _filters.jenkins_lookup3(payload, self.initval)
+
+
+#: The name some code uses for :class:`JenkinsLookup3`.
+JenkinsLookup32 = JenkinsLookup3
+
+for _cls in (CRC32, Adler32, Fletcher32, JenkinsLookup3):
     register_codec(_cls)
 # CRC32C with location='start' (or as numcodecs.zarr3 wrote it) has a prefixed v3 name.
 register_codec(CRC32C, v3_aliases=("numcodecs.crc32c",))

@@ -22,8 +22,8 @@ def _numeric(name: str, dtype: Any) -> np.dtype:
         dt = np.dtype(dtype)
     except TypeError as e:
         raise ValueError(f"Delta {name}: invalid dtype {dtype!r} ({e})") from None
-    if dt.kind not in "iufc":
-        raise ValueError(f"Delta supports numeric dtypes only, got {name}={dt.str!r}")
+    if dt.kind not in "biufc":
+        raise ValueError(f"Delta supports numeric and bool dtypes only, got {name}={dt.str!r}")
     return dt
 
 
@@ -71,6 +71,10 @@ class Delta(Codec):
         enc = np.empty(arr.shape, dtype=self.astype)
         if self._kernel is not None:
             _filters.delta_encode(arr.view(self._kernel), enc.view(self._kernel))
+        elif arr.size and self.dtype.kind == "b":
+            # numcodecs: np.diff of bools, i.e. "differs from the previous one"
+            enc[0] = arr[0]
+            np.not_equal(arr[1:], arr[:-1], out=enc[1:], casting="unsafe")
         elif arr.size:
             enc[0] = arr[0]
             enc[1:] = np.diff(arr)
@@ -85,6 +89,10 @@ class Delta(Codec):
             dec = np.empty(enc.shape, dtype=self.dtype)
         if self._kernel is not None:
             _filters.delta_decode(enc.view(self._kernel), dec.view(self._kernel))
+        elif enc.size and self.dtype.kind == "b":
+            # the inverse of "differs from the previous one": a running XOR (numcodecs'
+            # cumsum into bool turns every element after the first True into True)
+            np.logical_xor.accumulate(enc.astype(bool, copy=False), out=dec)
         elif enc.size:
             np.cumsum(enc, out=dec)
         return dec if out is None else out

@@ -27,6 +27,7 @@ class LZ4(Codec):
     codec_id: ClassVar[str] = "lz4"
     kind: ClassVar[str] = "bytes"
     _config_keys: ClassVar[tuple[str, ...]] = ("acceleration",)
+    max_buffer_size: ClassVar[int] = 0x7E000000  # LZ4_MAX_INPUT_SIZE
 
     def __init__(self, acceleration: int = 1) -> None:
         if isinstance(acceleration, bool) or not isinstance(acceleration, int):

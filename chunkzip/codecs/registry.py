@@ -16,6 +16,7 @@ _LAZY: dict[str, str] = {
     "delta": "delta", "fixedscaleoffset": "fixedscaleoffset", "quantize": "quantize",
     "astype": "astype", "packbits": "packbits", "shuffle": "shuffle", "bitround": "bitround",
     "crc32": "checksums", "crc32c": "checksums", "adler32": "checksums", "fletcher32": "checksums",
+    "jenkins_lookup3": "checksums", "base64": "b64",
     "vlen-utf8": "vlen", "vlen-bytes": "vlen", "vlen-array": "vlen",
     "json2": "json", "msgpack2": "msgpacks", "pickle": "pickles", "categorize": "categorize",
 }

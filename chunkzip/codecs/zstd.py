@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from chunkzip._ext import _compress
 
-from .abc import Codec
+from .abc import Codec, CodecDecodeError
 from .registry import register_codec
 
 __all__ = ["Zstd"]
@@ -23,7 +23,9 @@ class Zstd(Codec):
     ----------
     level : int
         Compression level, from ``-131072`` (fastest) to ``22`` (smallest); ``0`` means
-        Zstd's default (3), as in numcodecs.
+        Zstd's default (3), as in numcodecs. Levels outside that range are kept in the
+        configuration and clamped when compressing, as numcodecs (and Zstd) do, so
+        ``Zstd(level=100)`` compresses like level 22.
     checksum : bool
         Store a content checksum in each frame (verified on decode).
     """
@@ -36,9 +38,8 @@ class Zstd(Codec):
     def __init__(self, level: int = 0, checksum: bool = False) -> None:
         if isinstance(level, bool) or not isinstance(level, int):
             raise ValueError(f"Zstd level must be an int, got {level!r}")
-        lo, hi = _compress.ZSTD_MIN_LEVEL, _compress.ZSTD_MAX_LEVEL
-        if not lo <= level <= hi:
-            raise ValueError(f"Zstd level must be in [{lo}, {hi}], got {level}")
+        if not -(2**31) <= level < 2**31:
+            raise ValueError(f"Zstd level must fit a C int, got {level}")
         if not isinstance(checksum, (bool, int)):
             raise ValueError(f"Zstd checksum must be a bool, got {checksum!r}")
         self.level = int(level)
@@ -46,11 +47,17 @@ class Zstd(Codec):
 
     def encode(self, buf: Any) -> bytes:
         """Compress ``buf`` into one Zstd frame."""
-        return _compress.zstd_compress(buf, self.level, self.checksum)
+        level = min(max(self.level, _compress.ZSTD_MIN_LEVEL), _compress.ZSTD_MAX_LEVEL)
+        return _compress.zstd_compress(buf, level, self.checksum)
 
     def decode(self, buf: Any, out: Any = None) -> Any:
         """Decompress ``buf``; into ``out`` (same number of bytes) when given."""
-        return _compress.zstd_decompress(buf, out)
+        try:
+            return _compress.zstd_decompress(buf, out)
+        except (ValueError, RuntimeError) as e:
+            if out is not None and "out" in str(e):
+                raise  # a bad ``out`` is the caller's error, not corrupt data
+            raise CodecDecodeError(str(e)) from None
 
     def __repr__(self) -> str:
         # as numcodecs prints it: ``Zstd(level=1)``; the checksum only when enabled

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from .base import Store, normalize_path, validate_key
+from .cache import LRUStoreCache
 from .fsspec import FsspecStore, StoreIOError, is_url
-from .local import DirectoryStore, LocalStore
+from .local import DirectoryStore, LocalStore, NestedDirectoryStore
 from .memory import MemoryStore
 from .zip import ZipStore
 
-__all__ = ["Store", "MemoryStore", "LocalStore", "DirectoryStore", "ZipStore", "FsspecStore", "StoreIOError",
-           "normalize_store_like", "default_compressor"]
+__all__ = ["Store", "MemoryStore", "LocalStore", "DirectoryStore", "NestedDirectoryStore", "LRUStoreCache",
+           "FsspecStore", "StoreIOError", "ZipStore", "normalize_store_like", "default_compressor"]
 
 
 def normalize_store_like(store: Any, read_only: bool = False, storage_options: dict | None = None) -> Store:

@@ -1,7 +1,8 @@
 """The store interface: a flat key → bytes mapping with batch calls."""
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Sequence
+from collections.abc import MutableMapping
+from typing import Any, Iterable, Iterator, Sequence
 
 #: A ranged read: ``(key, start, length)``. ``start`` < 0 counts from the end of the value
 #: (a suffix read, e.g. a shard index at the end); ``length`` None reads to the end.
@@ -30,11 +31,17 @@ def normalize_path(path: str | None) -> str:
     return path
 
 
-class Store:
+class Store(MutableMapping):
     """Base class of chunkzip stores.
 
     Subclasses implement :meth:`get`, :meth:`set`, :meth:`delete` and :meth:`list_prefix`;
     the batch methods default to loops over those.
+
+    Every store is also a ``MutableMapping`` of key → bytes, as zarr-python 2's stores
+    are: ``store[key]`` (``KeyError`` when absent), ``store[key] = value``, ``del
+    store[key]``, ``key in store``, ``len``, iteration and ``keys()`` over all keys,
+    ``close()`` and ``with store: ...``.  Equality is identity unless a store says
+    otherwise.
     """
 
     read_only: bool = False
@@ -92,20 +99,87 @@ class Store:
         for k in keys:
             self.delete(k)
 
-    def getsize(self, key: str) -> int:
-        v = self.get(key)
-        return 0 if v is None else len(v)
+    def getsize(self, key: str = "") -> int:
+        """Bytes stored at ``key``; for a path that is no key (``""`` for the root),
+        the total below it."""
+        v = self.get(key) if key else None
+        if v is not None:
+            return len(v)
+        return self.size_prefix(key.rstrip("/") + "/" if key else "")
 
     def size_prefix(self, prefix: str) -> int:
         """Total bytes stored under ``prefix``."""
-        return sum(self.getsize(k) for k in self.list_prefix(prefix))
+        total = 0
+        for k in self.list_prefix(prefix):
+            v = self.get(k)
+            total += 0 if v is None else len(v)
+        return total
 
-    def __contains__(self, key: str) -> bool:
-        return self.get(key) is not None
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    # -- MutableMapping -------------------------------------------------------------
+    def __getitem__(self, key: str) -> bytes:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.set(key, _as_bytes(value))
+
+    def __delitem__(self, key: str) -> None:
+        self._check_writable()
+        if key not in self:
+            raise KeyError(key)
+        self.delete(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self.list_prefix("")))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.list_prefix(""))
+
+    def rmdir(self, path: str = "") -> None:
+        """Delete every key below ``path`` (the whole store for ``""``)."""
+        self._check_writable()
+        path = normalize_path(path)
+        self.delete_many(list(self.list_prefix(path + "/" if path else "")))
+
+    def close(self) -> None:
+        """Release what the store holds open (nothing for most stores)."""
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
 
     def _check_writable(self) -> None:
         if self.read_only:
             raise PermissionError(f"{type(self).__name__} is read-only")
+
+
+def _as_bytes(value: Any) -> bytes:
+    """``value`` as bytes: bytes as they are, any contiguous buffer copied; clear
+    ``TypeError`` for anything else (str included, as zarr-python 2 refuses it)."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        raise TypeError("store values must be bytes-like, got str")
+    try:
+        view = memoryview(value)
+    except TypeError:
+        raise TypeError(f"store values must be bytes-like, got {type(value).__name__}") from None
+    if not view.contiguous:
+        raise TypeError("store values must be contiguous buffers")
+    return view.tobytes(order="A")
 
 
 def _slice_range(value: bytes, start: int, length: int | None) -> bytes:

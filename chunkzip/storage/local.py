@@ -15,6 +15,19 @@ _TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) 
 _counter = itertools.count()  # next() on it is atomic under the GIL
 
 
+def _pread(fd: int, length: int, start: int) -> bytes:
+    """``length`` bytes at ``start`` (fewer at the end of the file)."""
+    if length <= 0:
+        return b""
+    data = os.pread(fd, length, start)
+    while len(data) < length:  # pread may return short reads (e.g. signals)
+        more = os.pread(fd, length - len(data), start + len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
 class LocalStore(Store):
     """Keys as files below a root directory (``a/b/c`` → ``root/a/b/c``).
 
@@ -38,6 +51,11 @@ class LocalStore(Store):
         self.read_only = read_only
         self._made: set[str] = set()  # directories known to exist (saves a mkdir per write)
 
+    @property
+    def path(self) -> str:
+        """The root directory (zarr-python 2's ``DirectoryStore.path``)."""
+        return self.root
+
     def _path(self, key: str) -> str:
         return os.path.join(self.root, *validate_key(key).split("/"))
 
@@ -51,6 +69,22 @@ class LocalStore(Store):
         enc, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
         return [(root + k).encode(enc, errors) for k in keys]
 
+    def write_targets(self, keys: list[str]) -> tuple[list[bytes], bytes] | None:
+        """For batch writers that create the files themselves (``_ext._write``): the
+        paths of ``keys`` with their directories made (once per store), and a tag that
+        makes temporary names (``.cztmp-<tag>-<name>``, hidden from listings) unique to
+        this process and call.  None when the store cannot be written that way.  The
+        keys are *not* validated: only for keys chunkzip builds, as :meth:`local_paths`."""
+        if self.read_only or os.sep != "/":
+            return None
+        for d in {k.rpartition("/")[0] for k in keys}:
+            directory = os.path.join(self.root, d) if d else self.root
+            if directory not in self._made:
+                os.makedirs(directory, exist_ok=True)
+                self._made.add(directory)
+        tag = f"{os.getpid()}-{threading.get_ident()}-{next(_counter)}"
+        return self.local_paths(keys), tag.encode()
+
     def get(self, key: str) -> bytes | None:
         try:
             with open(self._path(key), "rb") as f:
@@ -61,28 +95,39 @@ class LocalStore(Store):
     def get_range(self, key: str, start: int, length: int | None = None) -> bytes | None:
         """Bytes ``[start, start + length)`` of file ``key`` with one ``os.pread`` (a
         negative ``start`` counts from the end: one ``fstat`` more); None when absent."""
+        return self.get_ranges([(key, start, length)])[0]
+
+    def get_ranges(self, ranges) -> list:
+        """Ranged reads in a batch: each file is opened once for all its ranges
+        (consecutive ranges of one key, as a shard's inner chunks come)."""
+        out: list = []
+        fd, fd_key, size = -1, None, None
         try:
-            fd = os.open(self._path(key), os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            return None
-        try:
-            if start < 0 or length is None:
-                size = os.fstat(fd).st_size
-                if start < 0:
-                    start = max(size + start, 0)
-                if length is None:
-                    length = max(size - start, 0)
-            if length <= 0:
-                return b""
-            data = os.pread(fd, length, start)
-            while len(data) < length:  # pread may return short reads (e.g. signals)
-                more = os.pread(fd, length - len(data), start + len(data))
-                if not more:
-                    break
-                data += more
-            return data
+            for key, start, length in ranges:
+                if key != fd_key:
+                    if fd >= 0:
+                        os.close(fd)
+                        fd = -1
+                    fd_key, size = key, None
+                    try:
+                        fd = os.open(self._path(key), os.O_RDONLY | getattr(os, "O_BINARY", 0))
+                    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                        fd = -1
+                if fd < 0:
+                    out.append(None)
+                    continue
+                if start < 0 or length is None:
+                    if size is None:
+                        size = os.fstat(fd).st_size
+                    if start < 0:
+                        start = max(size + start, 0)
+                    if length is None:
+                        length = max(size - start, 0)
+                out.append(_pread(fd, length, start))
         finally:
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
+        return out
 
     def set(self, key: str, value: bytes) -> None:
         self._check_writable()
@@ -146,11 +191,36 @@ class LocalStore(Store):
                 if key.startswith(prefix):
                     yield key
 
-    def getsize(self, key: str) -> int:
+    def getsize(self, key: str = "") -> int:
+        """Bytes of ``key``; for a directory (``""`` for the root), the total below it."""
+        path = self._path(key) if key else self.root
+        if os.path.isdir(path):
+            return self.size_prefix(key.rstrip("/") + "/" if key else "")
         try:
-            return os.path.getsize(self._path(key))
+            return os.path.getsize(path)
         except OSError:
             return 0
+
+    def size_prefix(self, prefix: str) -> int:
+        total = 0
+        for k in self.list_prefix(prefix):
+            try:
+                total += os.path.getsize(self._path(k))
+            except OSError:
+                pass
+        return total
+
+    def rmdir(self, path: str = "") -> None:
+        """Delete every key below ``path`` and the emptied directories."""
+        super().rmdir(path)
+        top = self._path(path.strip("/")) if path.strip("/") else self.root
+        for dirpath, _dirs, _files in sorted(os.walk(top), key=lambda t: -len(t[0])):
+            if dirpath != self.root:
+                try:
+                    os.rmdir(dirpath)
+                except OSError:
+                    pass
+        self._made.clear()
 
     def clear_prefix(self, prefix: str) -> None:
         """Delete every key under ``prefix`` (used by mode='w')."""
@@ -160,16 +230,27 @@ class LocalStore(Store):
 
     def __reduce__(self) -> tuple:
         # just the root (absolute) and the mode: small, and re-opens the files anywhere
-        return (LocalStore, (self.root, True) if self.read_only else (self.root,))
+        return (type(self), (self.root, True) if self.read_only else (self.root,))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, LocalStore) and other.root == self.root
+        return type(other) is type(self) and other.root == self.root
 
     def __hash__(self) -> int:
         return hash(self.root)
 
     def __repr__(self) -> str:
-        return f"LocalStore({self.root!r})"
+        return f"{type(self).__name__}({self.root!r})"
 
 
 DirectoryStore = LocalStore
+
+
+class NestedDirectoryStore(LocalStore):
+    """A :class:`LocalStore` whose Zarr v2 arrays use ``/`` between chunk indices, so
+    chunk ``(i, j)`` is the file ``i/j`` (zarr-python 2's ``NestedDirectoryStore``).
+
+    Arrays created in it without ``dimension_separator=`` get ``"/"``; v3 arrays use
+    ``/`` anyway.
+    """
+
+    dimension_separator = "/"

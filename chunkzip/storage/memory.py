@@ -50,10 +50,6 @@ class MemoryStore(Store):
     def list_prefix(self, prefix: str) -> Iterator[str]:
         return iter([k for k in list(self._map) if k.startswith(prefix)])
 
-    def getsize(self, key: str) -> int:
-        v = self.get(key)
-        return 0 if v is None else len(v)
-
     def __eq__(self, other: object) -> bool:
         # equal contents (as zarr's MemoryStore/dict stores): a pickled copy equals its original
         return isinstance(other, MemoryStore) and (other._map is self._map or other._map == self._map)

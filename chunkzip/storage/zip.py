@@ -136,10 +136,21 @@ class ZipStore(Store):
         n = len(prefix)
         return sorted({k[n:].split("/", 1)[0] for k in self.list_prefix(prefix)})
 
-    def getsize(self, key: str) -> int:
+    def getsize(self, key: str = "") -> int:
+        """Bytes of member ``key``; for a path that is no member (``""`` for the root),
+        the total below it (uncompressed sizes, from the zip directory)."""
         with self._lock:
-            info = self._file().NameToInfo.get(key)
-        return 0 if info is None else info.file_size
+            infos = self._file().NameToInfo
+            info = infos.get(key) if key else None
+            if info is not None:
+                return info.file_size
+            prefix = key.rstrip("/") + "/" if key else ""
+            return sum(i.file_size for k, i in infos.items() if k.startswith(prefix) and not k.endswith("/"))
+
+    def size_prefix(self, prefix: str) -> int:
+        with self._lock:
+            return sum(i.file_size for k, i in self._file().NameToInfo.items()
+                       if k.startswith(prefix) and not k.endswith("/"))
 
     def __contains__(self, key: str) -> bool:
         with self._lock:
