@@ -123,11 +123,13 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
     try:
         array = _open(args.location, args.path, args.storage_options)
-    except ContainsArrayError:  # a group (builds whose open() returns arrays only)
-        array = _open_group(args.location, args.path)
-    if not hasattr(array, "info_complete"):  # a group: chunkzip.open() returns Group or Array
-        tree = getattr(array, "tree", None)
-        print(tree() if callable(tree) else array.info)
+    except ContainsArrayError:  # a group
+        group = _open_group(args.location, args.path)
+        tree = getattr(group, "tree", None)
+        print(tree() if callable(tree) else group.info)
+        return 0
+    if not hasattr(array, "shape"):  # chunkzip.open() found a group (hierarchies, issue 10)
+        print(array.tree())
         return 0
     print(array.info_complete(progress=_progress(args)) if args.complete else array.info)
     return 0

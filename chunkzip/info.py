@@ -39,6 +39,9 @@ class Info:
             ("Storage ratio", f"{a.nbytes / stored:.1f}" if stored else "-"),
             ("Chunks initialized", f"{a.nchunks_initialized}/{a.nchunks}"),
         ]
+        if getattr(a, "_chunk_store", None) is not None:  # chunks kept apart from the metadata
+            at = [k for k, _ in rows].index("Store type") + 1
+            rows.insert(at, ("Chunk store type", type(a.chunk_store).__name__))
         if getattr(a, "shards", None) is not None:
             import math
 

@@ -230,6 +230,7 @@ class TestArrayAgainstEveryStore:
         assert set(ms) == {".zarray"}
         assert set(cs) == {str(i) for i in range(5)}
         assert z.chunk_store is chunks or normalize_store_like(z.chunk_store) == cs
+        assert "Chunk store type" in repr(z.info) and "Chunk store type" not in repr(chunkzip.zeros(3).info)
         np.testing.assert_array_equal(chunkzip.open_array(meta, mode="r", chunk_store=chunks)[:], a)
         # without the chunk store only fill values are seen
         np.testing.assert_array_equal(chunkzip.open_array(meta, mode="r")[:], np.zeros(50, "i2"))
