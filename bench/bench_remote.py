@@ -21,6 +21,8 @@ import time
 import numpy as np
 import pytest
 
+from conftest import ChunkzipLib, ZarrLib  # bench/conftest.py: the peers' read calls
+
 TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests")
 
 SHAPE, CHUNKS, LATENCY = (2048, 2048), (128, 128), 0.020
@@ -65,24 +67,14 @@ def http_server(root: str):
         proc.wait(10)
 
 
-class Chunkzip:
-    name = "chunkzip"
-
+class Chunkzip(ChunkzipLib):
     def open(self, url):
         import chunkzip as cz
 
         return cz.open(url, mode="r")
 
-    def read(self, a, sel):
-        return a[sel]
 
-    def vindex(self, a, pts):
-        return a.vindex[pts]
-
-
-class ZarrPython(Chunkzip):
-    name = "zarr-python"
-
+class ZarrPython(ZarrLib):
     def open(self, url):
         import zarr
 

@@ -360,6 +360,9 @@ def open(store: Any = None, mode: str = "a", *, path: str | None = None, zarr_fo
          use_consolidated: bool | None = None, storage_options: dict | None = None, **kwargs: Any) -> Any:
     """Open the array or group at ``store``/``path``, whichever is there.
 
+    ``store`` may be a URL (``s3://bucket/x.zarr``, ``https://host/x.zarr``, ``zip::...``)
+    opened with ``storage_options``.
+
     Consolidated metadata is used when the group has some (``use_consolidated=False``
     reads the files instead). When nothing is there and the mode allows creating, an
     array is created when ``shape`` is given (see :func:`open_array`), otherwise a group

@@ -157,6 +157,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # clients that gave up (timeouts, faults)
+            super().handle_error(request, client_address)
+
+
 class FaultyHTTPServer:
     """Serve ``root`` on 127.0.0.1 in a background thread; ``.url`` is its base URL."""
 
@@ -164,7 +172,7 @@ class FaultyHTTPServer:
         self.faults = Faults()
         self.faults.delay = delay
         handler = type("Handler", (_Handler,), {"root": os.fspath(root), "faults": self.faults})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.httpd.request_queue_size = 256
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"

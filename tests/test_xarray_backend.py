@@ -52,8 +52,7 @@ def _dataset() -> "xr.Dataset":
         {
             "temperature": (("time", "y", "x"), temp, {"units": "K", "long_name": "air temperature"}),
             "count": (("y", "x"), rng.integers(0, 100, (5, 4)).astype("i2")),
-            # multiples of the scale factor, so that packing to i2 and back is exact
-            "scaled": (("time",), np.arange(0, 101, 20) * 0.01),
+            "scaled": (("time",), np.arange(6) * 0.5),
             "flag": ((), np.int8(3)),
         },
         coords={
@@ -64,7 +63,7 @@ def _dataset() -> "xr.Dataset":
         },
         attrs={"title": "test", "n": 3},
     )
-    ds["scaled"].encoding = {"scale_factor": 0.01, "dtype": "i2", "_FillValue": -1}
+    ds["scaled"].encoding = {"scale_factor": 0.5, "dtype": "i2", "_FillValue": -1}
     ds["count"].encoding = {"_FillValue": -9}
     return ds
 

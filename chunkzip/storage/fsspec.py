@@ -341,6 +341,8 @@ class FsspecStore(Store):
 
     def _replace(self, path: str, value: bytes) -> None:
         tmp = f"{path}.cztmp-{uuid.uuid4().hex}"
+        if "/" in path:  # file systems with real directories (local, sftp, ...) need them made
+            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
         self.fs.pipe_file(tmp, value)
         try:
             self.fs.mv(tmp, path)
