@@ -18,6 +18,7 @@ from .attrs import Attributes
 from .metadata import V2_ATTRS_KEY, V2_GROUP_KEY, V3_KEY, json_dumps
 from .nodes import (Consolidated, ContainsGroupError, GroupNotFoundError, Node, NodeNotFoundError, join,
                     prefix)
+from .progress import progress_bar
 from .storage import normalize_store_like
 from .storage.base import normalize_path, validate_key
 
@@ -607,12 +608,14 @@ def open_consolidated(store: Any = None, *, mode: str = "r", path: str | None = 
                       synchronizer=synchronizer)
 
 
-def consolidate_metadata(store: Any, path: str | None = None, zarr_format: int | None = None) -> Group:
+def consolidate_metadata(store: Any, path: str | None = None, zarr_format: int | None = None, *,
+                         progress: bool | None = None) -> Group:
     """Gather the metadata of every node below the group at ``store``/``path`` into that
     group's consolidated metadata, and return the group opened through it.
 
     v2: a ``.zmetadata`` key as zarr-python 2 and xarray write it; v3: the
     ``consolidated_metadata`` member of the group's ``zarr.json``, as zarr-python 3 writes it.
+    ``progress``: a bar counting the nodes read (None: only in a terminal or notebook).
     """
     st = normalize_store_like(store)
     path = normalize_path(path)
@@ -622,7 +625,11 @@ def consolidate_metadata(store: Any, path: str | None = None, zarr_format: int |
     if node.kind != "group":
         raise _kind_error(path, node, "a group")
     st._check_writable()
-    members = list(_nodes.walk_nodes(st, path, node.zarr_format))
+    members = []
+    with progress_bar(progress, None, "consolidate", unit="node") as bar:
+        for member in _nodes.walk_nodes(st, path, node.zarr_format):
+            members.append(member)
+            bar.update(1)
     if node.zarr_format == 3:
         node = Node("group", 3, {k: v for k, v in node.doc.items() if k != "consolidated_metadata"},
                     node.attributes)

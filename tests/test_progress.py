@@ -61,3 +61,16 @@ def test_unknown_total(capsys):
         bar.update(3)
     err = capsys.readouterr().err
     assert "walk" in err and "3node" in err.replace(" ", "")
+
+
+def test_consolidate_counts_nodes(tmp_path, capsys):
+    pytest.importorskip("tqdm")
+    g = cz.open_group(str(tmp_path / "h.zarr"), mode="w")
+    for name in ("a", "b", "c"):
+        g.create_group(name).create_array("x", shape=(4,), chunks=(2,), dtype="i4")
+    cz.consolidate_metadata(str(tmp_path / "h.zarr"), progress=True)
+    err = capsys.readouterr().err
+    assert "consolidate" in err and "6node" in err.replace(" ", "")  # 3 groups + 3 arrays
+    cz.consolidate_metadata(str(tmp_path / "h.zarr"), progress=False)
+    assert capsys.readouterr().err == ""
+    assert sorted(cz.open_consolidated(str(tmp_path / "h.zarr")).group_keys()) == ["a", "b", "c"]
