@@ -601,7 +601,9 @@ def test_cython_example(tmp_path):
         pytest.skip(str(exc))
     work = tmp_path / "cy"
     shutil.copytree(os.path.join(ROOT, "examples", "cython"), work)
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), CFLAGS="-O0")
+    # the chunkzip this test imported (the installed one in CI), with its pxd, headers and library
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(chunkzip.__file__)))
+    env = dict(os.environ, PYTHONPATH=pkg_parent + os.pathsep + os.environ.get("PYTHONPATH", ""), CFLAGS="-O0")
     proc = subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"], cwd=work, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -17,15 +17,17 @@ import chunkzip as cz
 from chunkzip.cli import main
 from chunkzip.sweep import build_chain
 
-ROOT = Path(__file__).resolve().parent.parent
+# the folder holding the chunkzip this test imported (site-packages when installed, the
+# source tree for an in-place build): the subprocess must run the same one
+PKG_PARENT = Path(cz.__file__).resolve().parent.parent
 SMALL_GRID = json.dumps([{"id": "lz4"}, {"id": "zstd", "level": 1},
                          [{"id": "delta", "dtype": "<i4"}, {"id": "zstd", "level": 1}]])
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=str(PKG_PARENT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     return subprocess.run([sys.executable, "-m", "chunkzip", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=120)
+                          cwd=PKG_PARENT, timeout=120)
 
 
 def _data(shape=(60, 80), dtype="i4"):
