@@ -169,7 +169,10 @@ def test_chunk_key_is_a_directory(tmp_path):
     store = LocalStore(str(tmp_path / "d"))
     z = cz.full((4, 4), 3, chunks=(2, 2), dtype="i4", store=store, zarr_format=2)
     (tmp_path / "d" / "1.1").mkdir(parents=True)
-    assert z[...].tolist() == [[3] * 4] * 4
+    # a directory where a chunk should be is damage, not a missing chunk (issue 9, #12)
+    assert z[:2, :2].tolist() == [[3] * 2] * 2
+    with pytest.raises(IsADirectoryError):
+        z[...]
 
 
 def test_many_chunks_on_the_pool():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import stat
 import sys
 import tempfile
 import threading
@@ -13,6 +14,8 @@ from .base import Store, validate_key
 
 _TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 _counter = itertools.count()  # next() on it is atomic under the GIL
+# reads: a FIFO must not block the open; a symlink is followed (to a regular file only)
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 class LocalStore(Store):
@@ -52,11 +55,39 @@ class LocalStore(Store):
         return [(root + k).encode(enc, errors) for k in keys]
 
     def get(self, key: str) -> bytes | None:
+        """The file's bytes; None when absent. A key that is a directory, a FIFO, a
+        device or anything else but a regular file raises OSError (it is not a value, and
+        reading it could hang or never end)."""
+        path = self._path(key)
         try:
-            with open(self._path(key), "rb") as f:
-                return f.read()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            fd = os.open(path, _READ_FLAGS)
+        except (FileNotFoundError, NotADirectoryError):
             return None
+        except IsADirectoryError:  # (Windows) opening a directory fails
+            raise IsADirectoryError(f"{self!r}: key {key!r} is a directory, not a stored value") from None
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise IsADirectoryError(f"{self!r}: key {key!r} is a directory, not a stored value")
+            if not stat.S_ISREG(st.st_mode):
+                raise OSError(f"{self!r}: key {key!r} is not a regular file (a FIFO, device or socket); refused")
+            size = st.st_size
+            data = os.read(fd, size + 1)  # one byte more than fstat said: growth shows
+            if len(data) == size:
+                return data
+            parts = [data]
+            n = len(data)
+            while n <= size:
+                b = os.read(fd, size + 1 - n)
+                if not b:
+                    break
+                parts.append(b)
+                n += len(b)
+            if n != size:
+                raise OSError(f"{self!r}: key {key!r} changed size while being read")
+            return b"".join(parts)
+        finally:
+            os.close(fd)
 
     def set(self, key: str, value: bytes) -> None:
         self._check_writable()
@@ -70,6 +101,7 @@ class LocalStore(Store):
         directory = os.path.dirname(path)
         if directory not in self._made:
             os.makedirs(directory, exist_ok=True)
+            self._check_inside(directory)
             self._made.add(directory)
         tmp = f"{directory}{os.sep}{self._TMP_PREFIX}{os.getpid()}-{threading.get_ident()}-{next(_counter)}"
         try:
@@ -97,10 +129,24 @@ class LocalStore(Store):
                 pass
             raise
 
+    def _check_inside(self, directory: str) -> None:
+        """Refuse a directory that resolves outside the root (a symlinked directory in
+        the store): writes and deletions must not land elsewhere."""
+        real_root = os.path.realpath(self.root)
+        real = os.path.realpath(directory)
+        if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
+            raise PermissionError(f"{self!r}: {directory!r} resolves to {real!r}, outside the store root; "
+                                  "refusing to write there")
+
     def delete(self, key: str) -> None:
         self._check_writable()
+        path = self._path(key)
+        directory = os.path.dirname(path)
+        if directory not in self._made and os.path.isdir(directory):
+            self._check_inside(directory)
+            self._made.add(directory)
         try:
-            os.unlink(self._path(key))
+            os.unlink(path)
         except (FileNotFoundError, NotADirectoryError):
             pass
 
@@ -119,6 +165,45 @@ class LocalStore(Store):
                 key = rel + name
                 if key.startswith(prefix):
                     yield key
+
+    def remove_stale_temp_files(self, prefix: str = "", recursive: bool = True, min_age: float = 60.0) -> int:
+        """Delete temporary files that killed writers left below ``prefix``; return how many.
+
+        Only this store's own temporary names (``.cztmp-*``) are touched, and only those
+        older than ``min_age`` seconds whose writer is gone: its pid (part of the name)
+        no longer runs on this machine, or the file is over an hour old (a writer on
+        another machine sharing the directory). ``recursive=False`` looks only in the
+        directory ``prefix`` names (cheap enough for every open for writing).
+        """
+        import time
+
+        head = prefix.rstrip("/")
+        base = os.path.join(self.root, *head.split("/")) if head else self.root
+        if not os.path.isdir(base):
+            return 0
+        now = time.time()
+        removed = 0
+        dirs = (d for d, _, _ in os.walk(base)) if recursive else iter([base])
+        for directory in dirs:
+            try:
+                entries = list(os.scandir(directory))
+            except OSError:
+                continue
+            for e in entries:
+                if not e.name.startswith(self._TMP_PREFIX) or not e.is_file(follow_symlinks=False):
+                    continue
+                try:
+                    age = now - e.stat(follow_symlinks=False).st_mtime
+                except OSError:
+                    continue
+                if age < min_age or (age < 3600 and _pid_alive(e.name[len(self._TMP_PREFIX):].split("-", 1)[0])):
+                    continue
+                try:
+                    os.unlink(e.path)
+                    removed += 1
+                except OSError:
+                    pass
+        return removed
 
     def getsize(self, key: str) -> int:
         try:
@@ -147,3 +232,16 @@ class LocalStore(Store):
 
 
 DirectoryStore = LocalStore
+
+
+def _pid_alive(pid: str) -> bool:
+    """Whether process ``pid`` (a decimal string) runs here; True when unknown."""
+    if not pid.isdigit():
+        return True  # a random mkstemp name: only the age decides
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True
