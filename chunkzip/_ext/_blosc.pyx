@@ -1,9 +1,12 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Blosc: write Blosc1 frames (csrc/blosc1.c), read any Blosc frame through c-blosc2.
+"""Blosc: write Blosc1 frames (csrc/blosc1.c), read them through c-blosc2.
 
 Blosc1 frames (format version 2, 16-byte header) are what c-blosc 1.x -- numcodecs,
 zarr-python, tensorstore -- can read; c-blosc2 itself writes newer frames they reject.
-Decoding goes through libblosc2 from the python-blosc2 wheel, which reads both kinds.
+Decoding goes through libblosc2 from the python-blosc2 wheel after the frame has passed
+the validator shared with the read kernel (csrc/blosc1_frame.h): only Blosc1 frames, as
+numcodecs writes them, are chunks of the Zarr ``blosc`` codec (c-blosc2's own frames,
+e.g. its "uninitialised" special chunks, are refused).
 
 Every C call runs without the GIL, with a fresh context per call (no global Blosc
 state), so the functions may be called from many threads at once.
@@ -46,11 +49,8 @@ CNAMES = {"blosclz": 0, "lz4": 1, "lz4hc": 2, "zlib": 4, "zstd": 5}
 MAX_BUFFERSIZE = CZ_BLOSC1_MAX_BUFFERSIZE
 MAX_BLOCKSIZE = CZ_BLOSC1_MAX_BLOCKSIZE
 
-# Legitimate Blosc1 frames cannot expand more than this (zstd of constant data is the
-# extreme: 4 bytes per 128 KiB); a header claiming more is corrupt.
 # Below MIN_THREADED_NBYTES decoding with several threads costs more than it gains.
 cdef enum:
-    MAX_BLOSC1_RATIO = 65536
     MIN_THREADED_NBYTES = 256 * 1024
 
 
@@ -78,51 +78,35 @@ cdef struct frame_info:
     int version
 
 
-cdef frame_info _check_frame(const uint8_t *p, Py_ssize_t n) except *:
-    """Validate a Blosc frame header against the buffer; raise ValueError if corrupt."""
+cdef extern from "blosc1_frame.h" nogil:
+    ctypedef struct cz_frame_info:
+        int64_t nbytes
+        int64_t cbytes
+        int64_t blocksize
+        int typesize
+        int flags
+        int version
+    int cz_blosc1_frame_check(const uint8_t *p, int64_t n, int64_t expected, cz_frame_info *fi)
+    const char *cz_blosc1_frame_error(int code)
+
+
+cdef frame_info _check_frame(const uint8_t *p, Py_ssize_t n, int64_t expected=-1) except *:
+    """Validate a Blosc frame against the buffer (and the expected decoded size, when
+    not -1) with the validator the read kernel uses too; raise ValueError if it is not
+    a valid Blosc1 frame."""
     cdef frame_info fi
+    cdef cz_frame_info ci
     cdef size_t vnbytes = 0
-    cdef int64_t nblocks, header_len
-    cdef bint memcpyed, extended, special = False
-    if n < 16:
-        raise ValueError(f"not a Blosc frame: {n} bytes, a header needs 16")
-    fi.version = p[0]
-    fi.flags = p[2]
-    fi.typesize = p[3]
-    fi.nbytes = _le32(p + 4)
-    fi.blocksize = _le32(p + 8)
-    fi.cbytes = _le32(p + 12)
-    if fi.version < 1 or fi.version > 6:
-        raise ValueError(f"not a Blosc frame (format version byte {fi.version})")
-    if fi.nbytes < 0 or fi.blocksize < 0 or fi.cbytes < 16:
-        raise ValueError("corrupt Blosc header (negative sizes)")
-    if fi.cbytes > n:
-        raise ValueError(f"truncated Blosc frame: header says {fi.cbytes} bytes, "
-                         f"buffer has {n}")
-    if <size_t>fi.nbytes > CZ_BLOSC1_MAX_BUFFERSIZE:
-        raise ValueError(f"corrupt Blosc header: {fi.nbytes} bytes exceeds the format limit")
-    extended = fi.version >= 3 and (fi.flags & 0x05) == 0x05
-    header_len = 32 if extended else 16
-    if fi.cbytes < header_len:
-        raise ValueError("truncated Blosc frame (extended header)")
-    if extended:
-        if p[31] & 0x08:
-            raise ValueError("lazy Blosc chunks (frame-backed) are not supported")
-        special = ((p[31] >> 4) & 0x07) != 0
-    memcpyed = (fi.flags & 0x02) != 0
-    if fi.nbytes > 0 and not special:
-        if fi.blocksize <= 0 or fi.blocksize > fi.nbytes:
-            raise ValueError("corrupt Blosc header: bad blocksize")
-        if memcpyed:
-            if <int64_t>fi.cbytes != <int64_t>fi.nbytes + header_len:
-                raise ValueError("corrupt Blosc header: memcpyed frame size mismatch")
-        elif fi.version <= 2:
-            nblocks = (<int64_t>fi.nbytes + fi.blocksize - 1) // fi.blocksize
-            if header_len + 4 * nblocks > fi.cbytes:
-                raise ValueError("corrupt Blosc frame: block offsets do not fit")
-            if <int64_t>fi.nbytes > <int64_t>fi.cbytes * MAX_BLOSC1_RATIO:
-                raise ValueError(f"corrupt Blosc header: {fi.nbytes} bytes cannot come "
-                                 f"from a {fi.cbytes}-byte Blosc1 frame")
+    cdef int rc = cz_blosc1_frame_check(p, n, expected, &ci)
+    if rc != 0:
+        msg = cz_blosc1_frame_error(rc).decode()
+        if rc == 7:  # CZ_FRAME_EXPECTED
+            msg += f" ({ci.nbytes} bytes, expected {expected})"
+        elif rc == 8:  # CZ_FRAME_CBYTES
+            msg += f" (header: {ci.cbytes} bytes, buffer: {n})"
+        raise ValueError(msg)
+    fi.version, fi.flags, fi.typesize = ci.version, ci.flags, ci.typesize
+    fi.nbytes, fi.blocksize, fi.cbytes = <int32_t>ci.nbytes, <int32_t>ci.blocksize, <int32_t>ci.cbytes
     if fi.nbytes > 0 and blosc1_cbuffer_validate(p, <size_t>fi.cbytes, &vnbytes) < 0:
         raise ValueError("corrupt Blosc frame (header validation failed)")
     return fi
@@ -305,7 +289,7 @@ cdef int _fix_tail(const uint8_t *src, frame_info *fi, int32_t tail, uint8_t *de
 
 
 def decompress(src, out=None, int nthreads=1):
-    """Decode a Blosc frame (any format version c-blosc2 reads).
+    """Decode a Blosc1 frame.
 
     Returns ``bytes``, or ``out`` filled when given (a writable contiguous buffer of
     exactly the decoded size).  Corrupt or truncated input raises ``ValueError`` or
