@@ -55,13 +55,28 @@ def _prefix(path: str) -> str:
     return path + "/" if path else ""
 
 
-def _exists(store: Any, path: str) -> str | None:
-    """'array2', 'array3', 'group' or None for what is stored at ``path``."""
+def _exists(store: Any, path: str, strict: bool = True) -> str | None:
+    """'array2', 'array3', 'group' or None for what is stored at ``path``.
+
+    A ``zarr.json`` that is not valid JSON, or whose ``node_type`` is missing or neither
+    'array' nor 'group', is a MetadataError -- or, with ``strict=False`` (to replace it),
+    'corrupt'."""
     p = _prefix(path)
     raw = store.get(p + V3_KEY)
     if raw is not None:
-        doc = load_json(raw, p + V3_KEY)
-        return "array3" if isinstance(doc, dict) and doc.get("node_type") == "array" else "group"
+        try:
+            doc = load_json(raw, p + V3_KEY)
+            if not isinstance(doc, dict):
+                raise MetadataError(f"{p + V3_KEY}: expected a JSON object")
+            node_type = doc.get("node_type")
+            if node_type not in ("array", "group"):
+                raise MetadataError(f"{p + V3_KEY}: field 'node_type': expected 'array' or 'group', "
+                                    f"got {node_type!r}")
+        except MetadataError:
+            if strict:
+                raise
+            return "corrupt"
+        return "array3" if node_type == "array" else "group"
     if store.get(p + V2_ARRAY_KEY) is not None:
         return "array2"
     if store.get(p + V2_GROUP_KEY) is not None:
@@ -72,6 +87,9 @@ def _exists(store: Any, path: str) -> str | None:
 def _clear(store: Any, path: str) -> None:
     p = _prefix(path)
     store.delete_many(list(store.list_prefix(p)))
+    clean = getattr(store, "remove_stale_temp_files", None)
+    if clean is not None:  # leftovers of killed writers (LocalStore)
+        clean(p)
 
 
 def _load(store: Any, path: str, *, read_only: bool, synchronizer: Any, write_empty_chunks: Any,
@@ -95,6 +113,9 @@ def _load(store: Any, path: str, *, read_only: bool, synchronizer: Any, write_em
             if not isinstance(attrs, dict):
                 raise MetadataError(f"{p + V2_ATTRS_KEY}: expected a JSON object")
             meta.attributes = attrs
+    clean = getattr(store, "remove_stale_temp_files", None)
+    if clean is not None and not (read_only or store.read_only):
+        clean(p, recursive=False)  # metadata temp files of killed writers (cheap: one directory)
     wec = config.get("write_empty_chunks") if write_empty_chunks is None else bool(write_empty_chunks)
     return Array(store, path, meta, read_only=read_only or store.read_only, synchronizer=synchronizer,
                  write_empty_chunks=wec)
@@ -181,7 +202,7 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
     meta = build(shape, chunks, dt, zarr_format=fmt, fill_value=fill_value, order=order, filters=flts,
                  compressors=comps, object_codec=obj_codec, separator=dimension_separator,
                  attributes=attributes, dimension_names=dimension_names)
-    if _exists(st, path) is not None:
+    if _exists(st, path, strict=not overwrite) is not None:
         if not overwrite:
             raise ContainsArrayError(f"an array or group already exists at path {path!r} in {st!r}; "
                                      "use overwrite=True or mode='w' to replace it")
