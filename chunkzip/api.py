@@ -127,7 +127,8 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
            overwrite: bool = False, path: str | None = None, filters: Any = None, object_codec: Any = None,
            dimension_separator: str | None = None, write_empty_chunks: bool | None = None,
            zarr_format: int | None = None, attributes: dict | None = None, read_only: bool = False,
-           dimension_names: Any = None, compressors: Any = None, **kwargs: Any) -> Array:
+           dimension_names: Any = None, compressors: Any = None, shards: Any = None,
+           storage_options: dict | None = None, **kwargs: Any) -> Array:
     """Create an array.
 
     Parameters
@@ -144,8 +145,9 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
         Value of never-written elements (default 0, NaT for datetimes).
     order : {'C', 'F'}
         Memory layout inside chunks.
-    store : path, MutableMapping or Store, optional
-        Default: a new :class:`~chunkzip.storage.MemoryStore`.
+    store : path, URL, MutableMapping or Store, optional
+        Default: a new :class:`~chunkzip.storage.MemoryStore`. URLs (``s3://``, ``gs://``,
+        ``memory://``, ...) open a :class:`~chunkzip.storage.FsspecStore`.
     synchronizer : ThreadSynchronizer or ProcessSynchronizer, optional
     overwrite : bool
         Replace what is stored at ``path``.
@@ -164,6 +166,13 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
     dimension_names : sequence of str, optional (v3 only)
     compressors : list of Codec, optional
         Several bytes→bytes codecs (v3), instead of ``compressor``.
+    shards : int or tuple of ints, optional (v3 only)
+        Store the chunks in shards of this shape (the ``sharding_indexed`` codec, as
+        zarr-python 3's ``shards=``): ``chunks`` is then the inner chunk shape and every
+        shard dimension a multiple of it. ``{"shape": ..., "index_location": "start"}``
+        puts the shard index at the start instead of the end.
+    storage_options : dict, optional
+        Options of the fsspec file system when ``store`` is a URL (credentials, endpoint).
 
     Returns
     -------
@@ -195,13 +204,13 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
         fill_value = default_fill_value(dt, fmt)
     elif fill_value is _ZERO:
         fill_value = np.zeros((), dtype=dt)[()] if dt.kind != "O" else default_fill_value(dt, fmt)
-    st = normalize_store_like(store)
+    st = normalize_store_like(store, storage_options=storage_options)
     path = normalize_path(path)
     if st.read_only:
         raise PermissionError(f"cannot create an array in read-only store {st!r}")
     meta = build(shape, chunks, dt, zarr_format=fmt, fill_value=fill_value, order=order, filters=flts,
                  compressors=comps, object_codec=obj_codec, separator=dimension_separator,
-                 attributes=attributes, dimension_names=dimension_names)
+                 attributes=attributes, dimension_names=dimension_names, shards=shards)
     if _exists(st, path, strict=not overwrite) is not None:
         if not overwrite:
             raise ContainsArrayError(f"an array or group already exists at path {path!r} in {st!r}; "
@@ -239,6 +248,8 @@ def array(data: Any, **kwargs: Any) -> Array:
     """Create an array holding ``data`` (array-like, or another Array copied chunk by chunk)."""
     if isinstance(data, Array):
         kwargs.setdefault("dtype", data.dtype)
+        if "chunks" not in kwargs and data.shards is not None:
+            kwargs.setdefault("shards", data.shards)
         kwargs.setdefault("chunks", data.chunks)
         if data.dtype.kind == "O":
             kwargs.setdefault("object_codec", data._meta.object_codec)
@@ -263,6 +274,8 @@ def array(data: Any, **kwargs: Any) -> Array:
 
 def _like(a: Any, kwargs: dict) -> dict:
     if isinstance(a, Array):
+        if "chunks" not in kwargs and a.shards is not None:
+            kwargs.setdefault("shards", a.shards)
         kwargs.setdefault("chunks", a.chunks)
         kwargs.setdefault("dtype", a.dtype)
         kwargs.setdefault("order", a.order)
@@ -307,16 +320,19 @@ def empty_like(a: Any, **kwargs: Any) -> Array:
 # ----------------------------------------------------------------------------- opening
 def open_array(store: Any = None, mode: str = "a", shape: Any = None, *, path: str | None = None,
                zarr_format: int | None = None, synchronizer: Any = None,
-               write_empty_chunks: bool | None = None, **kwargs: Any) -> Array:
+               write_empty_chunks: bool | None = None, storage_options: dict | None = None,
+               **kwargs: Any) -> Array:
     """Open an array, creating it when the mode allows.
 
     Modes: ``'r'`` read only (must exist), ``'r+'`` read/write (must exist), ``'a'``
     read/write, created if missing, ``'w'`` create (replacing what is there), ``'w-'``/``'x'``
     create, failing if something exists. Creation keywords are those of :func:`create`.
+    ``store`` may be a URL (``s3://bucket/x.zarr``, ``https://host/x.zarr``) opened with
+    ``storage_options``.
     """
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
-    st = normalize_store_like(store, read_only=(mode == "r"))
+    st = normalize_store_like(store, read_only=(mode == "r"), storage_options=storage_options)
     path = normalize_path(path)
     if mode in ("r", "r+"):
         return _load(st, path, read_only=(mode == "r"), synchronizer=synchronizer,

@@ -75,6 +75,17 @@ class Array:
 
     @property
     def chunks(self) -> tuple[int, ...]:
+        """The chunk shape (the inner chunk shape of a sharded array, as zarr-python 3)."""
+        return self._meta.inner_chunks
+
+    @property
+    def shards(self) -> tuple[int, ...] | None:
+        """The shard shape of a sharded (v3 ``sharding_indexed``) array, else None."""
+        return self._meta.chunks if self._meta.sharding is not None else None
+
+    @property
+    def _grid(self) -> tuple[int, ...]:
+        """The stored grid: shards when sharded, else chunks (what indexers split by)."""
         return self._meta.chunks
 
     @property
@@ -142,7 +153,7 @@ class Array:
     @property
     def nchunks_initialized(self) -> int:
         """Number of chunks that are stored (inside the array's shape)."""
-        grid = self.cdata_shape
+        grid = cdata_shape(self.shape, self._grid)
         n = 0
         for k in self._pipeline.chunk_keys():
             c = self._pipeline.parse_key(k)
@@ -167,6 +178,19 @@ class Array:
         from .info import Info
 
         return Info(self)
+
+    def info_complete(self, progress: bool | None = None) -> Any:
+        """:attr:`info` plus what needs every stored chunk read and decoded: the spread of
+        per-chunk compression ratios (min/median/max) and the bytes after each codec stage.
+
+        Parameters
+        ----------
+        progress : bool or None
+            Progress bar over the chunks (None: when in a terminal or notebook).
+        """
+        from .info import Info, complete_rows
+
+        return Info(self, extra=complete_rows(self, progress))
 
     # ------------------------------------------------------------------ python protocol
     def __len__(self) -> int:
@@ -234,28 +258,31 @@ class Array:
         return result
 
     def __getitem__(self, selection: Any) -> Any:
+        item = self._pipeline.read_item(selection)  # one element: no indexer needed
+        if item is not None:
+            return item
         fields, selection = indexing.pop_fields(selection)
-        return self._read(indexing.indexer_for_getitem(selection, self.shape, self.chunks), fields)
+        return self._read(indexing.indexer_for_getitem(selection, self.shape, self._grid), fields)
 
     def get_basic_selection(self, selection: Any = Ellipsis, fields: Any = None) -> Any:
         """Read a basic selection (ints, slices, Ellipsis)."""
-        return self._read(indexing.BasicIndexer(selection, self.shape, self.chunks), fields)
+        return self._read(indexing.BasicIndexer(selection, self.shape, self._grid), fields)
 
     def get_orthogonal_selection(self, selection: Any, fields: Any = None) -> Any:
         """Read an orthogonal selection (each dimension indexed independently)."""
-        return self._read(indexing.OrthogonalIndexer(selection, self.shape, self.chunks), fields)
+        return self._read(indexing.OrthogonalIndexer(selection, self.shape, self._grid), fields)
 
     def get_coordinate_selection(self, selection: Any, fields: Any = None) -> Any:
         """Read points given by one integer array per dimension (broadcast together)."""
-        return self._read(indexing.CoordinateIndexer(selection, self.shape, self.chunks), fields)
+        return self._read(indexing.CoordinateIndexer(selection, self.shape, self._grid), fields)
 
     def get_mask_selection(self, selection: Any, fields: Any = None) -> Any:
         """Read the points where a Boolean mask of the array's shape is True."""
-        return self._read(indexing.MaskIndexer(selection, self.shape, self.chunks), fields)
+        return self._read(indexing.MaskIndexer(selection, self.shape, self._grid), fields)
 
     def get_block_selection(self, selection: Any, fields: Any = None) -> Any:
         """Read whole chunks given by chunk-grid indices."""
-        return self._read(indexing.BlockIndexer(selection, self.shape, self.chunks), fields)
+        return self._read(indexing.BlockIndexer(selection, self.shape, self._grid), fields)
 
     # ------------------------------------------------------------------ writing
     def _write(self, indexer: Any, value: Any, fields: Any = None) -> None:
@@ -295,7 +322,7 @@ class Array:
 
     def __setitem__(self, selection: Any, value: Any) -> None:
         fields, selection = indexing.pop_fields(selection)
-        indexer = indexing.indexer_for_getitem(selection, self.shape, self.chunks)
+        indexer = indexing.indexer_for_getitem(selection, self.shape, self._grid)
         # a whole-array copy from a chunked source (chunkzip, zarr, h5py, dask): slab by slab
         if (isinstance(value, Array) or (hasattr(value, "chunks") and hasattr(value, "__getitem__")
                                          and hasattr(value, "dtype") and not isinstance(value, np.ndarray))) \
@@ -309,23 +336,23 @@ class Array:
 
     def set_basic_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
         """Write a basic selection."""
-        self._write(indexing.BasicIndexer(selection, self.shape, self.chunks), value, fields)
+        self._write(indexing.BasicIndexer(selection, self.shape, self._grid), value, fields)
 
     def set_orthogonal_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
         """Write an orthogonal selection."""
-        self._write(indexing.OrthogonalIndexer(selection, self.shape, self.chunks), value, fields)
+        self._write(indexing.OrthogonalIndexer(selection, self.shape, self._grid), value, fields)
 
     def set_coordinate_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
         """Write points given by one integer array per dimension."""
-        self._write(indexing.CoordinateIndexer(selection, self.shape, self.chunks), value, fields)
+        self._write(indexing.CoordinateIndexer(selection, self.shape, self._grid), value, fields)
 
     def set_mask_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
         """Write the points where a Boolean mask is True."""
-        self._write(indexing.MaskIndexer(selection, self.shape, self.chunks), value, fields)
+        self._write(indexing.MaskIndexer(selection, self.shape, self._grid), value, fields)
 
     def set_block_selection(self, selection: Any, value: Any, fields: Any = None) -> None:
         """Write whole chunks given by chunk-grid indices."""
-        self._write(indexing.BlockIndexer(selection, self.shape, self.chunks), value, fields)
+        self._write(indexing.BlockIndexer(selection, self.shape, self._grid), value, fields)
 
     @property
     def oindex(self) -> "_Accessor":
@@ -345,8 +372,8 @@ class Array:
     def _vindexer(self, selection: Any) -> Any:
         sel = selection if isinstance(selection, tuple) else (selection,)
         if len(sel) == 1 and np.asarray(sel[0]).dtype == bool:
-            return indexing.MaskIndexer(sel[0], self.shape, self.chunks)
-        return indexing.CoordinateIndexer(selection, self.shape, self.chunks)
+            return indexing.MaskIndexer(sel[0], self.shape, self._grid)
+        return indexing.CoordinateIndexer(selection, self.shape, self._grid)
 
     def _get_vindex(self, selection: Any, fields: Any = None) -> Any:
         return self._read(self._vindexer(selection), fields)
@@ -375,7 +402,7 @@ class Array:
         old_shape = self.shape
         old_pipeline = self._pipeline
         new_meta = self._meta.with_shape(new_shape)
-        new_grid = cdata_shape(new_shape, self.chunks)
+        new_grid = cdata_shape(new_shape, self._grid)
         doomed = []
         trimmed = []
         for key in old_pipeline.chunk_keys():
@@ -384,7 +411,7 @@ class Array:
                 continue
             if any(c >= g for c, g in zip(coords, new_grid)):
                 doomed.append(key)
-            elif any(n < o and (c + 1) * ch > n for c, ch, n, o in zip(coords, self.chunks, new_shape, old_shape)):
+            elif any(n < o and (c + 1) * ch > n for c, ch, n, o in zip(coords, self._grid, new_shape, old_shape)):
                 trimmed.append(coords)
         # 1. reset the part of kept edge chunks that now lies outside the array: decode
         # them all first, so that a corrupt one stops the resize before anything changed
@@ -395,7 +422,7 @@ class Array:
                 edges.append((coords, chunk))
         for coords, chunk in edges:
             chunk = chunk.copy()
-            for axis, (c, ch, n) in enumerate(zip(coords, self.chunks, new_shape)):
+            for axis, (c, ch, n) in enumerate(zip(coords, self._grid, new_shape)):
                 keep = max(0, min(ch, n - c * ch))
                 if keep < ch:
                     idx = [slice(None)] * self.ndim

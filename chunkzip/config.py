@@ -16,6 +16,13 @@ default_compressor : Codec or None
     Compressor of arrays created without ``compressor=`` (default Blosc lz4, level 5, shuffle).
 write_empty_chunks : bool
     Default of the array creation keyword of that name (default True).
+io_concurrency : int
+    Most requests a remote store has in flight at once within one batch (default 64).
+io_retries : int
+    Extra attempts of a failed remote request (connection reset, timeout, server error)
+    before the error is raised (default 3).
+io_timeout : float
+    Seconds one remote request may take before it counts as failed (default 60).
 """
 from __future__ import annotations
 
@@ -46,6 +53,9 @@ class Config:
             "allow_pickle": False,
             "default_compressor": _UNSET,  # built on first use (keeps import cheap)
             "write_empty_chunks": True,
+            "io_concurrency": 64,
+            "io_retries": 3,
+            "io_timeout": 60.0,
         }
 
     def get(self, key: str) -> Any:
@@ -73,6 +83,7 @@ class Config:
             n = values["threads"]
             if not isinstance(n, int) or isinstance(n, bool) or n < 1:
                 raise ValueError(f"threads must be a positive int, got {n!r}")
+        _check_io(values)
         if "default_compressor" in values and values["default_compressor"] is not None:
             from .codecs.registry import get_codec
 
@@ -84,6 +95,19 @@ class Config:
 
     def __repr__(self) -> str:
         return f"chunkzip.config({ {k: self.get(k) for k in self._values} })"
+
+
+def _check_io(values: dict[str, Any]) -> None:
+    """Validate the remote-store settings among ``values``."""
+    for key, low in (("io_concurrency", 1), ("io_retries", 0)):
+        if key in values:
+            n = values[key]
+            if not isinstance(n, int) or isinstance(n, bool) or n < low:
+                raise ValueError(f"{key} must be an int >= {low}, got {n!r}")
+    if "io_timeout" in values:
+        t = values["io_timeout"]
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not t > 0:
+            raise ValueError(f"io_timeout must be a positive number of seconds, got {t!r}")
 
 
 class _Restore:

@@ -17,10 +17,11 @@ or nothing at all when the destination has ``write_empty_chunks=False``.
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any, Iterator
 
 import numpy as np
+
+from .progress import progress_bar
 
 DEFAULT_MAX_MEM = 32 << 20
 """Default memory budget of one slab, in bytes."""
@@ -116,19 +117,7 @@ class _StoredChunks:
         return bool(np.any(np.all((self.coords >= lo) & (self.coords <= hi), axis=1)))
 
 
-def _progress_bar(progress: Any, total: int) -> Any:
-    if not progress:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        warnings.warn("progress=True needs tqdm (pip install tqdm); copying without a progress bar",
-                      RuntimeWarning, stacklevel=3)
-        return None
-    return tqdm(total=total, unit="chunk", desc="copy")
-
-
-def copy_into(source: Any, dest: Any, *, progress: bool = False, max_mem: int | None = None) -> None:
+def copy_into(source: Any, dest: Any, *, progress: bool | None = False, max_mem: int | None = None) -> None:
     """Write all of ``source`` into the chunkzip Array ``dest`` (same shape), slab by slab
     with bounded memory (see the module documentation).
 
@@ -158,7 +147,7 @@ def copy_into(source: Any, dest: Any, *, progress: bool = False, max_mem: int | 
         stored = _StoredChunks(source)
         fill = np.asarray(source._pipeline.fill, dtype=source.dtype)
 
-    bar = _progress_bar(progress, dest.nchunks)
+    bar = progress_bar(progress, dest.nchunks, "copy")
     try:
         for region in _regions(shape, slab):
             if stored is not None and not stored.any_in(region):
@@ -169,14 +158,12 @@ def copy_into(source: Any, dest: Any, *, progress: bool = False, max_mem: int | 
                     data = np.asarray(data)
                 dest.set_basic_selection(region, data)
                 del data
-            if bar is not None:
-                bar.update(math.prod(-(-(r.stop - r.start) // c) for r, c in zip(region, dest.chunks)))
+            bar.update(math.prod(-(-(r.stop - r.start) // c) for r, c in zip(region, dest.chunks)))
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
 
 
-def copy(source: Any, dest: Any = None, *, chunks: Any = None, store: Any = None, progress: bool = False,
+def copy(source: Any, dest: Any = None, *, chunks: Any = None, store: Any = None, progress: bool | None = None,
          max_mem: int | None = None, **create_kwargs: Any) -> Any:
     """Copy (and rechunk) ``source`` with bounded memory; return the destination.
 
@@ -193,8 +180,9 @@ def copy(source: Any, dest: Any = None, *, chunks: Any = None, store: Any = None
         Chunk shape of the new array (rechunking).
     store : path or store, optional
         Where to create the new array (default: in memory).
-    progress : bool
-        Show a tqdm progress bar (when tqdm is installed).
+    progress : bool or None
+        Show a tqdm progress bar: None (default) when run in a terminal or notebook, True
+        always, False never (see :mod:`chunkzip.progress`).
     max_mem : int, optional
         Memory budget of one slab in bytes (default 32 MiB).
 

@@ -22,6 +22,7 @@ from .chunks import normalize_chunks, normalize_shape
 from .codecs.abc import Codec
 from .codecs.registry import get_codec, get_codec_v3
 from .validate import _Error, check_dtype, check_shape, validate
+from .sharding import ShardingSpec
 
 V2_ARRAY_KEY = ".zarray"
 V2_ATTRS_KEY = ".zattrs"
@@ -356,6 +357,19 @@ class ArrayMeta:
     key_encoding: str = "v2"  # "v2": i.j ; "default": c/i/j (v3)
     dimension_names: list | None = None
     attributes: dict = field(default_factory=dict)
+    #: v3 sharding: ``chunks`` is then the shard shape (the stored grid) and the codec
+    #: chain above is the inner chunks' chain
+    sharding: ShardingSpec | None = None
+
+    def inner_meta(self) -> "ArrayMeta":
+        """The metadata of one shard seen as an array of inner chunks (sharded arrays)."""
+        spec = self.sharding
+        return replace(self, shape=tuple(self.chunks), chunks=spec.chunk_shape, sharding=spec.nested)
+
+    @property
+    def inner_chunks(self) -> tuple[int, ...]:
+        """The chunk shape the codec chain encodes (the innermost one when sharded)."""
+        return self.sharding.innermost_chunks() if self.sharding is not None else self.chunks
 
     def with_shape(self, shape: tuple[int, ...]) -> "ArrayMeta":
         meta = replace(self, shape=tuple(shape))
@@ -412,6 +426,8 @@ class ArrayMeta:
         else:
             codecs.append({"name": "bytes"})
         codecs += [c.get_v3_config() for c in self.compressors]
+        if self.sharding is not None:
+            codecs = [self.sharding.to_config(codecs)]
         if self.key_encoding == "default":
             cke = {"name": "default", "configuration": {"separator": self.separator}}
         else:
@@ -564,7 +580,43 @@ def parse_v3(doc: Any, key: str = V3_KEY) -> ArrayMeta:
     codecs = doc.get("codecs")
     if not isinstance(codecs, list) or not codecs:
         raise _err(key, "codecs", f"expected a non-empty list, got {_short(codecs)}")
+    order, filters, serializer, compressors, endian, sharding = _parse_chain(codecs, len(shape), key)
+    if sharding is not None:
+        try:
+            sharding.check_shard_shape(chunks, key)
+        except ValueError as e:
+            raise _err(key, "codecs", str(e)) from None
+    fill = fill_value_from_json(doc.get("fill_value"), dt, key)
+    attrs = doc.get("attributes")
+    attrs = {} if attrs is None else attrs
+    if not isinstance(attrs, dict):
+        raise _err(key, "attributes", f"expected a JSON object, got {_short(attrs)}")
+    meta = ArrayMeta(3, shape, chunks, dt, fill, order, filters, serializer, compressors, endian=endian,
+                     separator=sep, key_encoding=enc, dimension_names=doc.get("dimension_names"),
+                     attributes=attrs, sharding=sharding)
+    _vlen_bytes_fill_from_json(meta, key)
+    return finish(meta, key)
+
+
+def _config_of(entry: dict, key: str, fieldname: str) -> dict:
+    """The ``configuration`` member of a v3 entry: a JSON object (absent: empty)."""
+    cfg = entry.get("configuration")
+    if cfg is None:
+        return {}
+    if not isinstance(cfg, dict):
+        raise _err(key, fieldname, f"configuration must be a JSON object, got {_short(cfg)}")
+    return cfg
+
+
+def _parse_chain(codecs: Any, ndim: int, key: str, depth: int = 0) -> tuple:
+    """Parse a v3 codec list into (order, filters, serializer, compressors, endian,
+    sharding); a ``sharding_indexed`` serializer contributes its inner chain."""
+    if not isinstance(codecs, list) or not codecs:
+        raise _err(key, "codecs", f"expected a non-empty list, got {_short(codecs)}")
+    if depth > 8:
+        raise _err(key, "codecs", "sharding_indexed nested too deeply")
     order, filters, serializer, compressors, endian = "C", [], None, [], "<"
+    sharding = None
     seen_serializer = False
     for entry in codecs:
         if isinstance(entry, str):
@@ -573,11 +625,13 @@ def parse_v3(doc: Any, key: str = V3_KEY) -> ArrayMeta:
             raise _err(key, "codecs", f"expected {{\"name\": str, \"configuration\": {{...}}}}, got {_short(entry)}")
         name = entry["name"]
         cfg = _config_of(entry, key, "codecs")
+        if sharding is not None:
+            raise _err(key, "codecs", f"codec {name!r} after sharding_indexed is not supported")
         if name == "transpose":
             perm = cfg.get("order", [])
             if not isinstance(perm, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in perm):
                 raise _err(key, "codecs", f"transpose order must be a list of integers, got {_short(perm)}")
-            n = len(shape)
+            n = ndim
             if perm == list(range(n)):
                 continue
             if perm == list(range(n))[::-1]:
@@ -592,7 +646,23 @@ def parse_v3(doc: Any, key: str = V3_KEY) -> ArrayMeta:
             seen_serializer = True
             continue
         if name == "sharding_indexed":
-            raise _err(key, "codecs", "sharding_indexed is not supported yet")
+            if seen_serializer or filters or order != "C":
+                raise _err(key, "codecs", "codecs before sharding_indexed are not supported")
+            order, filters, serializer, compressors, endian, nested = _parse_chain(cfg.get("codecs"), ndim, key, depth + 1)
+            try:
+                sharding = ShardingSpec.from_config(cfg, nested, key)
+            except ValueError as e:
+                raise _err(key, "codecs", str(e)) from None
+            if len(sharding.chunk_shape) != ndim:
+                raise _err(key, "codecs", f"sharding_indexed chunk_shape {list(sharding.chunk_shape)} does not "
+                                          f"have {ndim} dimensions")
+            if nested is not None:
+                try:
+                    nested.check_shard_shape(sharding.chunk_shape, key)
+                except ValueError as e:
+                    raise _err(key, "codecs", str(e)) from None
+            seen_serializer = True
+            continue
         codec = _make_codec(get_codec_v3, entry, key, "codecs")
         if codec.kind == "object":
             serializer, seen_serializer = codec, True
@@ -602,26 +672,7 @@ def parse_v3(doc: Any, key: str = V3_KEY) -> ArrayMeta:
             filters.append(codec)
     if not seen_serializer:
         raise _err(key, "codecs", "no array→bytes codec (bytes, vlen-utf8, ...) in the chain")
-    fill = fill_value_from_json(doc.get("fill_value"), dt, key)
-    attrs = doc.get("attributes")
-    attrs = {} if attrs is None else attrs
-    if not isinstance(attrs, dict):
-        raise _err(key, "attributes", f"expected a JSON object, got {_short(attrs)}")
-    meta = ArrayMeta(3, shape, chunks, dt, fill, order, filters, serializer, compressors, endian=endian,
-                     separator=sep, key_encoding=enc, dimension_names=doc.get("dimension_names"),
-                     attributes=attrs)
-    _vlen_bytes_fill_from_json(meta, key)
-    return finish(meta, key)
-
-
-def _config_of(entry: dict, key: str, fieldname: str) -> dict:
-    """The ``configuration`` member of a v3 entry: a JSON object (absent: empty)."""
-    cfg = entry.get("configuration")
-    if cfg is None:
-        return {}
-    if not isinstance(cfg, dict):
-        raise _err(key, fieldname, f"configuration must be a JSON object, got {_short(cfg)}")
-    return cfg
+    return order, filters, serializer, compressors, endian, sharding
 
 
 def _vlen_bytes_fill_from_json(meta: ArrayMeta, key: str) -> None:
@@ -649,7 +700,8 @@ def finish(meta: ArrayMeta, key: str = "array metadata") -> ArrayMeta:
 
 def build(shape: Any, chunks: Any, dtype: Any, *, zarr_format: int, fill_value: Any, order: str,
           filters: list[Codec], compressors: list[Codec], object_codec: Codec | None,
-          separator: str | None, attributes: dict | None, dimension_names: list | None) -> ArrayMeta:
+          separator: str | None, attributes: dict | None, dimension_names: list | None,
+          shards: Any = None) -> ArrayMeta:
     """Validate creation arguments and return the metadata of a new array."""
     shape = normalize_shape(shape)
     dt = normalize_dtype(dtype)
@@ -657,7 +709,13 @@ def build(shape: Any, chunks: Any, dtype: Any, *, zarr_format: int, fill_value: 
         raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
     if order not in ("C", "F"):
         raise ValueError(f"order must be 'C' or 'F', got {order!r}")
-    chunks = normalize_chunks(chunks, shape, max(dt.itemsize, 1))
+    sharding = None
+    if shards is not None:
+        from .sharding import normalize_shards
+
+        chunks, sharding = normalize_shards(shards, chunks, shape, max(dt.itemsize, 1), zarr_format)
+    else:
+        chunks = normalize_chunks(chunks, shape, max(dt.itemsize, 1))
     if dt.kind == "O" and object_codec is None:
         raise ValueError("an object array needs an object codec, e.g. object_codec=VLenUTF8(), JSON() or "
                          "Pickle(); or use dtype=str / dtype=bytes")
@@ -687,7 +745,7 @@ def build(shape: Any, chunks: Any, dtype: Any, *, zarr_format: int, fill_value: 
     meta = ArrayMeta(zarr_format, shape, chunks, dt, fill_value, order, list(filters), serializer,
                      list(compressors), endian=endian, separator=sep, key_encoding=enc,
                      dimension_names=list(dimension_names) if dimension_names is not None else None,
-                     attributes=dict(attributes or {}))
+                     attributes=dict(attributes or {}), sharding=sharding)
     meta = finish(meta)
     meta.to_json()  # fail now, not at the first write, if the combination cannot be stored
     return meta

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import config
 from .metadata import ArrayMeta
+from .storage.batching import WRITE_BATCH_CHUNKS, ChunkBatch, wants_batches
 
 # ----------------------------------------------------------------------------- thread pool
 _pool: ThreadPoolExecutor | None = None
@@ -226,21 +227,31 @@ def is_fill(chunk: np.ndarray, fill: Any) -> bool:
     return bool(np.all(chunk == np.array(fill, dtype=chunk.dtype)))
 
 
-def _slice_tables(ps: list) -> tuple[np.ndarray, np.ndarray, list[int], list[bool]]:
+def _slice_tables(ps: list) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Index tables of one dimension's projections when all are slice -> slice:
-    concatenated in-chunk and output indices, per-projection lengths and run flags."""
+    concatenated in-chunk and output indices, per projection the number of entries
+    stored, its length and its run flag.  A run (step 1) stores only its first index
+    (see ``_copy.read_product``'s ``plen``), so the tables grow with the number of
+    chunks, not of elements."""
     starts = np.fromiter((p.chunk_sel.start for p in ps), np.int64, len(ps))
     steps = np.fromiter((p.chunk_sel.step or 1 for p in ps), np.int64, len(ps))
     ostarts = np.fromiter((p.out_sel.start for p in ps), np.int64, len(ps))
     ostops = np.fromiter((p.out_sel.stop for p in ps), np.int64, len(ps))
     n = ostops - ostarts
-    total = int(n.sum())
+    run = steps == 1
+    if run.all():
+        return starts, ostarts, np.ones(len(ps), np.int64), n, run
+    stored = np.where(run, 1, n)
+    total = int(stored.sum())
     first = np.zeros(len(ps), np.int64)
-    np.cumsum(n[:-1], out=first[1:])
-    pos = np.arange(total, dtype=np.int64) - np.repeat(first, n)  # position within projection
-    src = np.repeat(starts, n) + pos * np.repeat(steps, n)
-    dst = np.repeat(ostarts, n) + pos
-    return src, dst, n.tolist(), (steps == 1).tolist()
+    np.cumsum(stored[:-1], out=first[1:])
+    pos = np.arange(total, dtype=np.int64) - np.repeat(first, stored)  # position within projection
+    src = np.repeat(starts, stored) + pos * np.repeat(steps, stored)
+    dst = np.repeat(ostarts, stored) + pos
+    return src, dst, stored, n, run
+
+
+_NO_POSITIONS = np.zeros(0, np.int64)  # read_points: points go to out[i] in order
 
 
 # ----------------------------------------------------------------------------- batched I/O
@@ -252,7 +263,13 @@ class Pipeline:
         self.meta = meta
         self.store = store
         self.prefix = prefix
-        self.codec = ChunkCodec(meta)
+        if meta.sharding is not None:
+            from .sharding import ShardCodec
+
+            self.codec: Any = ShardCodec(meta)
+            self.codec.skip_fill = not write_empty_chunks
+        else:
+            self.codec = ChunkCodec(meta)
         self.synchronizer = synchronizer
         self.write_empty_chunks = write_empty_chunks
         self.fill = meta.fill_value if meta.fill_value is not None or meta.dtype.kind == "O" \
@@ -278,7 +295,7 @@ class Pipeline:
         compression, or one Blosc stage; stored layout equals the in-memory one)."""
         codec = self.codec
         dt = codec.dtype
-        if codec.is_object or dt.hasobject or dt.itemsize == 0 or codec.raw_dtype != dt:
+        if self.meta.sharding is not None or codec.is_object or dt.hasobject or dt.itemsize == 0 or codec.raw_dtype != dt:
             return None
         if not codec.stages:
             return 0
@@ -300,6 +317,13 @@ class Pipeline:
         if len(strs) == 1:
             return [head + x for x in strs[0]]
         return [head + sep.join(t) for t in itertools.product(*strs)]
+
+    def _point_keys(self, chunk_coords: list) -> list[str]:
+        """Keys of the chunks (grid coordinates) of a point selection."""
+        meta = self.meta
+        sep = meta.separator
+        head = self.prefix + ("c" + sep if meta.key_encoding == "default" else "")
+        return [head + sep.join(map(str, cc)) for cc in chunk_coords]
 
     def _sources(self, keys: list[str]) -> tuple[list, bool]:
         paths = getattr(self.store, "local_paths", None)
@@ -383,8 +407,8 @@ class Pipeline:
         if nchunks == 0:
             return
         isz = meta.dtype.itemsize
-        # per-dimension tables of in-chunk / output indices
-        srcs, dsts, lens, runs = [], [], [], []
+        # per-dimension tables of in-chunk / output indices (a run: its first index only)
+        srcs, dsts, stored, lens, runs = [], [], [], [], []
         out_strides = []
         axis = 0
         for ps in dims:
@@ -393,11 +417,12 @@ class Pipeline:
             axis += 0 if dropped else 1
             if len(ps) > 4 and all(type(p.chunk_sel) is slice and type(p.out_sel) is slice for p in ps):
                 # many slice projections (a long axis of small chunks): one vectorised pass
-                src, dst, n, run = _slice_tables(ps)
+                src, dst, nst, n, run = _slice_tables(ps)
                 srcs.append(src)
                 dsts.append(dst)
-                lens.extend(n)
-                runs.extend(run)
+                stored.extend(nst.tolist())
+                lens.extend(n.tolist())
+                runs.extend(run.tolist())
                 continue
             for p in ps:
                 cs, os_ = p.chunk_sel, p.out_sel
@@ -418,12 +443,17 @@ class Pipeline:
                 else:
                     dst = os_.astype(np.int64, copy=False)
                     run = False
+                n = len(src)
+                if run and n > 1:
+                    src, dst = src[:1], dst[:1]
                 srcs.append(src)
                 dsts.append(dst)
-                lens.append(len(src))
+                stored.append(len(src))
+                lens.append(n)
                 runs.append(run)
-        off = np.zeros(len(lens) + 1, dtype=np.int64)
-        np.cumsum(lens, out=off[1:])
+        off = np.zeros(len(stored) + 1, dtype=np.int64)
+        np.cumsum(stored, out=off[1:])
+        plen = np.array(lens, dtype=np.int64)
         src_idx = np.concatenate(srcs) if srcs else np.zeros(0, np.int64)
         dst_idx = np.concatenate(dsts) if dsts else np.zeros(0, np.int64)
         run_arr = np.array(runs, dtype=np.uint8)
@@ -452,7 +482,8 @@ class Pipeline:
 
         def fn() -> int:
             return _copy.read_product(sources, from_files, kind, out, cshape, cstr, out_strides, fill,
-                                      combo, off, src_idx, dst_idx, run_arr, status, counter, nthreads)
+                                      combo, off, src_idx, dst_idx, run_arr, status, counter, nthreads,
+                                      plen)
 
         self._fallback(self._run_kernel(fn, nchunks), status, indexer, out)
 
@@ -469,10 +500,7 @@ class Pipeline:
         flat = flat.astype(np.int64, copy=False)
         dpos = np.zeros(0, np.int64) if order is None else order.astype(np.int64, copy=False)
         bnd = np.asarray(bounds, dtype=np.int64)
-        sep = meta.separator
-        head = self.prefix + ("c" + sep if meta.key_encoding == "default" else "")
-        keys = [head + sep.join(map(str, cc)) for cc in chunk_coords]
-        sources, from_files = self._sources(keys)
+        sources, from_files = self._sources(self._point_keys(chunk_coords))
         fill = self._fill_bytes
         status = np.zeros(nchunks, dtype=np.uint8)
         counter = np.zeros(1, dtype=np.int64)
@@ -485,9 +513,55 @@ class Pipeline:
 
         self._fallback(self._run_kernel(fn, nchunks), status, indexer, out)
 
+    def read_item(self, selection: Any) -> Any:
+        """``z[i, j, ...]`` for one element: the kernel reads its chunk and decodes only
+        the Blosc blocks that hold the element, without building an indexer.
+
+        Returns the element (a NumPy scalar), or None when the selection is not one
+        in-bounds integer per dimension or the array needs the general path."""
+        kind = self._kernel_kind_cached
+        meta = self.meta
+        if kind is None or not FAST_READ:
+            return None
+        index = selection if type(selection) is tuple else (selection,)
+        if len(index) != len(meta.shape) or not index:
+            return None
+        coords, flat = [], 0
+        for i, n, c in zip(index, meta.shape, meta.chunks):
+            if type(i) is not int:
+                if isinstance(i, (bool, np.bool_)) or not isinstance(i, np.integer):
+                    return None
+                i = int(i)
+            if i < 0:
+                i += n
+            if not 0 <= i < n:
+                return None  # the general path raises NumPy's IndexError
+            q, r = divmod(i, c)
+            coords.append(q)
+            flat = flat * c + r
+        if self.codec.order == "F" and len(index) > 1:
+            flat = 0
+            for i, n, c in reversed(list(zip(index, meta.shape, meta.chunks))):
+                flat = flat * c + int(i) % n % c
+        from ._ext import _copy
+
+        sources, from_files = self._sources([self.key(tuple(coords))])
+        out = np.empty(1, meta.dtype)
+        status = np.zeros(1, np.uint8)
+        if _copy.read_points(sources, from_files, kind, out, self.codec.nbytes, self._fill_bytes,
+                             np.array([0, 1], np.int64), np.array([flat], np.int64), _NO_POSITIONS,
+                             status, np.zeros(1, np.int64), 1):
+            return None
+        return out[0]
+
     # -- read ----------------------------------------------------------------------------
     def read(self, projections: Iterable[Any], out: np.ndarray) -> None:
         """Fill ``out`` from the chunks the projections name."""
+        if self.meta.sharding is not None:
+            from .sharded_io import read_sharded
+
+            if read_sharded(self, projections, out):
+                return
         if self._fast_read(projections, out):
             return
         self._read_generic(projections, out)
@@ -495,6 +569,8 @@ class Pipeline:
     def _read_generic(self, projections: Iterable[Any], out: np.ndarray) -> None:
         projs = list(projections)
         store, codec, key_of, fill = self.store, self.codec, self.key, self.fill
+        if getattr(store, "batched_io", False) and len(projs) > 1:  # remote: one concurrent fetch
+            store = ChunkBatch(store, [key_of(p.chunk_coords) for p in projs])
         chunk_shape = self.meta.chunks
         order_ok = "C_CONTIGUOUS" if codec.order == "C" else "F_CONTIGUOUS"
 
@@ -522,10 +598,18 @@ class Pipeline:
         return None if raw is None else self.codec.decode(raw, key)
 
     # -- write ---------------------------------------------------------------------------
-    def write(self, projections: Iterable[Any], value: Any, scalar: bool) -> None:
+    def write(self, projections: Iterable[Any], value: Any, scalar: bool, _store: Any = None) -> None:
         """Write ``value`` (an array laid out like the projections' output, or a scalar)."""
         projs = list(projections)
-        meta, codec, store, key_of = self.meta, self.codec, self.store, self.key
+        if _store is None and wants_batches(self.store, self.synchronizer):
+            # remote: each batch's partial chunks fetched at once, its chunks sent at once
+            for lo in range(0, len(projs), WRITE_BATCH_CHUNKS):
+                part = projs[lo:lo + WRITE_BATCH_CHUNKS]
+                batch = ChunkBatch(self.store, [self.key(p.chunk_coords) for p in part if not p.is_complete_chunk])
+                self.write(part, value, scalar, _store=batch)
+                batch.flush()
+            return
+        meta, codec, store, key_of = self.meta, self.codec, self.store if _store is None else _store, self.key
         full_cache: dict[str, bytes | None] = {}  # a scalar written to whole chunks encodes once
         cache_lock = threading.Lock()
 

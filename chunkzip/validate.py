@@ -115,7 +115,21 @@ def validate(meta: Any) -> None:
     if not isinstance(dt, np.dtype):
         raise _Error(dtype_field, f"not a dtype: {_short(dt)}")
     check_dtype(dt, dtype_field)
-    check_chunk_bytes(chunks, dt.itemsize, chunk_field)
+    spec = getattr(meta, "sharding", None)
+    if spec is None:
+        check_chunk_bytes(chunks, dt.itemsize, chunk_field)
+    else:  # the codecs decode inner chunks; a shard's index has 16 bytes per inner chunk
+        outer = chunks
+        while spec is not None:
+            inner = check_shape(spec.chunk_shape, "codecs")
+            if len(inner) != len(outer) or any(c == 0 or o % c for o, c in zip(outer, inner)):
+                raise _Error("codecs", f"inner chunks {list(inner)} do not divide the shard {list(outer)}")
+            n = math.prod(o // c for o, c in zip(outer, inner))
+            if 16 * n > MAX_CHUNK_BYTES:
+                raise _Error("codecs", f"{n} inner chunks per shard: the shard index would exceed "
+                                       f"{MAX_CHUNK_BYTES} bytes")
+            outer, spec = inner, spec.nested
+        check_chunk_bytes(outer, dt.itemsize, "codecs")
     if meta.endian not in ("<", ">"):
         raise _Error("codecs", f"endian must be little or big, got {meta.endian!r}")
     check_fill_value(meta.fill_value, dt)

@@ -10,8 +10,9 @@ Python describes a read once per *batch* (not per chunk):
 * point selections (coordinate / mask): per chunk a range of element offsets into the
   chunk (in its memory order) and of element positions in the 1-D output.
 
-Each chunk comes either as a bytes object (``None``: missing) or as a file path read
-here with open/read (a missing file: missing).  Missing chunks write the fill value.
+Each chunk comes either as a bytes object (``None``: missing), as a ``(bytes, offset,
+length)`` tuple (an inner chunk inside a shard's bytes, read in place) or as a file path
+read here with open/read (a missing file: missing).  Missing chunks write the fill value.
 Chunks are decoded (no compression, or one Blosc frame via c-blosc2 with one context
 per call) into a scratch buffer -- or straight into the output when the chunk is wholly
 selected and the output region has the chunk's layout -- and the selected part copied.
@@ -33,6 +34,7 @@ import numpy as np
 
 from chunkzip._ext.blosc2_api cimport (
     blosc1_cbuffer_validate, blosc2_context, blosc2_decompress_ctx, blosc2_free_ctx, blosc2_init,
+    blosc2_getitem_ctx,
     new_dctx,
 )
 
@@ -175,10 +177,16 @@ cdef extern from "blosc1_frame.h" nogil:
     int cz_blosc1_frame_check(const uint8_t *p, int64_t n, int64_t expected, cz_frame_info *fi)
 
 
-cdef int _decode(Batch *b, const uint8_t *p, int64_t n, uint8_t *dest) noexcept nogil:
-    """Decode one chunk into dest (b.nbytes bytes): 0 ok, 1 cannot."""
+cdef int _decode(Batch *b, const uint8_t *p, int64_t n, uint8_t *dest,
+                 int64_t lo=0, int64_t hi=-1) noexcept nogil:
+    """Decode one chunk into dest (b.nbytes bytes): 0 ok, 1 cannot.
+
+    Only bytes ``[lo, hi)`` of the chunk are needed (``hi`` < 0: all): when they lie
+    in a small part of a frame of several blocks, only the blocks holding them are
+    decoded (``blosc2_getitem_ctx``), into their place in ``dest``; other bytes of
+    ``dest`` are then left undefined."""
     cdef cz_frame_info fi
-    cdef int64_t last
+    cdef int64_t last, ts, first_item, end_item
     cdef size_t vn = 0
     cdef int nthr
     if b.kind == KIND_RAW:
@@ -209,6 +217,19 @@ cdef int _decode(Batch *b, const uint8_t *p, int64_t n, uint8_t *dest) noexcept 
         b.dctx = new_dctx(nthr, fi.typesize)
         if b.dctx == NULL:
             return 1
+    if 0 <= lo < hi and 2 * (hi - lo) <= fi.nbytes and 0 < fi.blocksize < fi.nbytes:
+        ts = fi.typesize if fi.typesize > 0 else 1
+        first_item = lo // ts
+        end_item = (hi + ts - 1) // ts
+        if end_item * ts > fi.nbytes:
+            end_item = fi.nbytes // ts
+        if first_item < end_item and lo >= first_item * ts and hi <= end_item * ts:
+            if blosc2_getitem_ctx(b.dctx, p, <int32_t>fi.cbytes, <int>first_item,
+                                  <int>(end_item - first_item), dest + first_item * ts,
+                                  <int32_t>((end_item - first_item) * ts)) \
+                    != (end_item - first_item) * ts:
+                return 1
+            return 0
     if blosc2_decompress_ctx(b.dctx, p, <int32_t>fi.cbytes, dest, <int32_t>fi.nbytes) != fi.nbytes:
         return 1
     return 0
@@ -229,20 +250,57 @@ cdef inline void _copy_items(uint8_t *t, const uint8_t *s, int64_t isz) noexcept
 
 cdef void _copy_rec(int d, int ndim, const int64_t **sidx, const int64_t **didx,
                     const int64_t *lens, const int64_t *sstr, const int64_t *dstr,
-                    bint inner_run, int64_t isz, const uint8_t *s, uint8_t *t) noexcept nogil:
+                    bint inner_run, int64_t isz, const uint8_t *s, uint8_t *t,
+                    const uint8_t *compact) noexcept nogil:
+    """Copy the product selection; ``compact[d]``: dim d's projection is a run stored
+    as its first index only (its i-th indices are ``si[0] + i`` and ``di[0] + i``)."""
     cdef int64_t i, n = lens[d], ss = sstr[d], ds = dstr[d]
     cdef const int64_t *si = sidx[d]
     cdef const int64_t *di = didx[d]
     if d == ndim - 1:
         if inner_run:
             memcpy(t + di[0] * ds, s + si[0] * ss, <size_t>(n * isz))
+        elif compact[d]:
+            for i in range(n):
+                _copy_items(t + (di[0] + i) * ds, s + (si[0] + i) * ss, isz)
         else:
             for i in range(n):
                 _copy_items(t + di[i] * ds, s + si[i] * ss, isz)
         return
+    if compact[d]:
+        for i in range(n):
+            _copy_rec(d + 1, ndim, sidx, didx, lens, sstr, dstr, inner_run, isz,
+                      s + (si[0] + i) * ss, t + (di[0] + i) * ds, compact)
+        return
     for i in range(n):
         _copy_rec(d + 1, ndim, sidx, didx, lens, sstr, dstr, inner_run, isz,
-                  s + si[i] * ss, t + di[i] * ds)
+                  s + si[i] * ss, t + di[i] * ds, compact)
+
+
+cdef void _byte_span(int ndim, const int64_t **sidx, const int64_t *lens, const int64_t *sstr,
+                     const uint8_t *compact, const uint8_t[::1] run, const int64_t[:, ::1] combo,
+                     int64_t k, int64_t isz, int64_t *lo, int64_t *hi) noexcept nogil:
+    """Bytes ``[lo, hi)`` of chunk k's memory that its selection touches."""
+    cdef int d
+    cdef int64_t i, mn, mx, x
+    lo[0] = 0
+    hi[0] = isz
+    for d in range(ndim):
+        if lens[d] <= 0:
+            hi[0] = -1  # nothing selected: no partial decode
+            return
+        if compact[d] or run[combo[k, d]]:
+            mn, mx = sidx[d][0], sidx[d][0] + lens[d] - 1
+        else:
+            mn = mx = sidx[d][0]
+            for i in range(1, lens[d]):
+                x = sidx[d][i]
+                if x < mn:
+                    mn = x
+                elif x > mx:
+                    mx = x
+        lo[0] += mn * sstr[d]
+        hi[0] += mx * sstr[d]
 
 
 cdef int _batch_setup(Batch *b, const uint8_t[::1] fillv, uint8_t[::1] outv, bint from_files,
@@ -261,12 +319,21 @@ cdef int _batch_setup(Batch *b, const uint8_t[::1] fillv, uint8_t[::1] outv, bin
     if b.src == NULL or b.srclen == NULL:
         free(b.src); free(b.srclen)
         raise MemoryError("out of memory for the chunk table of a read")
+    cdef Py_ssize_t o, n
     for k in range(hi - lo):
         x = sources[lo + k]
         if x is None:
             b.src[k], b.srclen[k] = NULL, 0
         elif PyBytes_Check(x):
             b.src[k], b.srclen[k] = <const uint8_t *>PyBytes_AS_STRING(x), PyBytes_GET_SIZE(x)
+        elif type(x) is tuple and len(<tuple>x) == 3 and PyBytes_Check((<tuple>x)[0]):
+            # (buffer, offset, length): an inner chunk inside a shard's bytes, no copy
+            o, n = (<tuple>x)[1], (<tuple>x)[2]
+            if o < 0 or n < 0 or o > PyBytes_GET_SIZE((<tuple>x)[0]) - n:
+                b.src[k], b.srclen[k] = NULL, -1
+            else:
+                b.src[k] = <const uint8_t *>PyBytes_AS_STRING((<tuple>x)[0]) + o
+                b.srclen[k] = n
         else:
             b.src[k], b.srclen[k] = NULL, -1
     return 0
@@ -275,7 +342,8 @@ cdef int _batch_setup(Batch *b, const uint8_t[::1] fillv, uint8_t[::1] outv, bin
 def read_product(list sources, bint from_files, int kind, out, chunk_shape, chunk_strides,
                  out_strides, fill, const int64_t[:, ::1] combo, const int64_t[::1] off,
                  const int64_t[::1] src_idx, const int64_t[::1] dst_idx,
-                 const uint8_t[::1] run, uint8_t[::1] status, int64_t[::1] counter, int nthreads=1):
+                 const uint8_t[::1] run, uint8_t[::1] status, int64_t[::1] counter, int nthreads=1,
+                 plen=None):
     """Read the chunks of a product selection into ``out`` (C-contiguous).
 
     Several threads may run this on the same arguments at once: each takes the next
@@ -287,7 +355,10 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
     ``combo[k, d]``: projection id g along dim d; its indices are
     ``src_idx[off[g]:off[g+1]]`` (in the chunk) and ``dst_idx[...]`` (in ``out``);
     ``run[g]``: both are runs of consecutive indices.  ``status[k]`` is set to 1 for
-    chunks the caller must handle itself.
+    chunks the caller must handle itself.  ``plen`` (int64, one per projection), when
+    given, holds the projections' lengths, and a run projection then stores only its
+    first indices (``off[g + 1] - off[g] == 1``): the tables stay one entry per chunk
+    for long axes of small chunks instead of one per element.
     """
     cdef Batch b
     cdef int ndim = len(chunk_shape), d
@@ -298,9 +369,12 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
     cdef int64_t lens[MAXDIM]
     cdef const int64_t *sidx[MAXDIM]
     cdef const int64_t *didx[MAXDIM]
+    cdef uint8_t compact[MAXDIM]
+    cdef const int64_t[::1] plenv
+    cdef bint has_plen = plen is not None
     cdef const uint8_t[::1] fillv = fill
     cdef uint8_t[::1] outv = out.reshape(-1).view(np.uint8)
-    cdef int64_t k, g, rc, size, doff
+    cdef int64_t k, g, rc, size, doff, lo_b, hi_b
     cdef const uint8_t *data
     cdef uint8_t *dest
     cdef bint direct, inner_run
@@ -322,7 +396,12 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
         zeros[d] = 0
         if cshape[d] < 0 or (cshape[d] > 0 and b.nbytes > (<int64_t>0x7FFFFFFFFFFFFFFF) // cshape[d]):
             raise ValueError(f"chunk shape {tuple(chunk_shape)} overflows the chunk byte size")
+        compact[d] = 0
         b.nbytes *= cshape[d]
+    if has_plen:
+        plenv = plen
+        if plenv.shape[0] != run.shape[0] or off.shape[0] != run.shape[0] + 1:
+            raise ValueError("plen, run and off disagree in length")
     _batch_setup(&b, fillv, outv, from_files, nthreads, sources, lo, hi)
     try:
         with nogil:
@@ -334,7 +413,11 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
                 direct = True
                 for d in range(ndim):
                     g = combo[k, d]
-                    lens[d] = off[g + 1] - off[g]
+                    if has_plen:
+                        lens[d] = plenv[g]
+                        compact[d] = run[g] and lens[d] != off[g + 1] - off[g]
+                    else:
+                        lens[d] = off[g + 1] - off[g]
                     sidx[d] = &src_idx[off[g]]
                     didx[d] = &dst_idx[off[g]]
                     doff += didx[d][0] * dstr[d]
@@ -353,10 +436,15 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
                         memcpy(b.out, b.fill, <size_t>b.itemsize)
                     else:
                         _copy_rec(0, ndim, sidx, didx, lens, zeros, dstr, False, b.itemsize,
-                                  b.fill, b.out)
+                                  b.fill, b.out, compact)
                     continue
-                dest = b.out + doff if direct else _scratch(&b)
-                if dest == NULL or _decode(&b, data, size, dest):
+                if direct:
+                    dest, lo_b, hi_b = b.out + doff, 0, -1
+                else:
+                    dest = _scratch(&b)
+                    _byte_span(ndim, sidx, lens, sstr, compact, run, combo, k, b.itemsize,
+                               &lo_b, &hi_b)
+                if dest == NULL or _decode(&b, data, size, dest, lo_b, hi_b):
                     status[k] = 1
                     nfail += 1
                     continue
@@ -366,7 +454,7 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
                     memcpy(b.out, b.scratch, <size_t>b.itemsize)
                 else:
                     _copy_rec(0, ndim, sidx, didx, lens, sstr, dstr, inner_run, b.itemsize,
-                              b.scratch, b.out)
+                              b.scratch, b.out, compact)
     finally:
         if b.dctx != NULL:
             blosc2_free_ctx(b.dctx)
@@ -386,7 +474,7 @@ def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_n
     cdef Batch b
     cdef const uint8_t[::1] fillv = fill
     cdef uint8_t[::1] outv = out.reshape(-1).view(np.uint8)
-    cdef int64_t k, i, rc, size, isz, p
+    cdef int64_t k, i, rc, size, isz, p, lo_b, hi_b
     cdef const uint8_t *data
     cdef const uint8_t *s
     cdef bint ident = dpos.shape[0] == 0
@@ -414,7 +502,17 @@ def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_n
                 if rc == 2:
                     s = b.fill
                 else:
-                    if _scratch(&b) == NULL or _decode(&b, data, size, b.scratch):
+                    # only the blocks holding this chunk's points need decoding
+                    lo_b, hi_b = 0, -1
+                    if bounds[k + 1] > bounds[k]:
+                        lo_b = hi_b = flat[bounds[k]]
+                        for i in range(bounds[k] + 1, bounds[k + 1]):
+                            if flat[i] < lo_b:
+                                lo_b = flat[i]
+                            elif flat[i] > hi_b:
+                                hi_b = flat[i]
+                        lo_b, hi_b = lo_b * isz, (hi_b + 1) * isz
+                    if _scratch(&b) == NULL or _decode(&b, data, size, b.scratch, lo_b, hi_b):
                         status[k] = 1
                         nfail += 1
                         continue

@@ -14,14 +14,27 @@ from pathlib import Path
 from typing import Any
 
 from .base import Store, normalize_path, validate_key
+from .fsspec import FsspecStore, StoreIOError, is_url
 from .local import DirectoryStore, LocalStore
 from .memory import MemoryStore
 
-__all__ = ["Store", "MemoryStore", "LocalStore", "DirectoryStore", "normalize_store_like", "default_compressor"]
+__all__ = ["Store", "MemoryStore", "LocalStore", "DirectoryStore", "FsspecStore", "StoreIOError",
+           "normalize_store_like", "default_compressor"]
 
 
-def normalize_store_like(store: Any, read_only: bool = False) -> Store:
-    """Turn a path, a mapping or a store into a :class:`Store`."""
+def normalize_store_like(store: Any, read_only: bool = False, storage_options: dict | None = None) -> Store:
+    """Turn a path, a URL, a mapping or a store into a :class:`Store`.
+
+    URLs (``s3://``, ``https://``, ``memory://``, chained ``zip::...``) open an
+    :class:`FsspecStore` with ``storage_options``; ``file://`` URLs a :class:`LocalStore`.
+    """
+    if storage_options and not is_url(store):
+        raise ValueError("storage_options is only used with a URL store (s3://, https://, ...), "
+                         f"not with {type(store).__name__}")
+    if is_url(store):
+        if store.startswith("file://") and "::" not in store:
+            return LocalStore(store[len("file://"):], read_only=read_only)
+        return FsspecStore.from_url(store, storage_options, read_only=read_only)
     if store is None:
         return MemoryStore(read_only=read_only)
     if isinstance(store, Store):

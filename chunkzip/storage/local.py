@@ -89,6 +89,32 @@ class LocalStore(Store):
         finally:
             os.close(fd)
 
+    def get_range(self, key: str, start: int, length: int | None = None) -> bytes | None:
+        """Bytes ``[start, start + length)`` of file ``key`` with one ``os.pread`` (a
+        negative ``start`` counts from the end: one ``fstat`` more); None when absent."""
+        try:
+            fd = os.open(self._path(key), os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        try:
+            if start < 0 or length is None:
+                size = os.fstat(fd).st_size
+                if start < 0:
+                    start = max(size + start, 0)
+                if length is None:
+                    length = max(size - start, 0)
+            if length <= 0:
+                return b""
+            data = os.pread(fd, length, start)
+            while len(data) < length:  # pread may return short reads (e.g. signals)
+                more = os.pread(fd, length - len(data), start + len(data))
+                if not more:
+                    break
+                data += more
+            return data
+        finally:
+            os.close(fd)
+
     def set(self, key: str, value: bytes) -> None:
         self._check_writable()
         self._write(self._path(key), value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Iterator
 
-from .base import Store, validate_key
+from .base import Store, _slice_range, validate_key
 
 
 class MemoryStore(Store):
@@ -33,6 +33,11 @@ class MemoryStore(Store):
         if isinstance(m, dict):
             return [m.get(k) for k in keys]
         return super().get_many(keys)
+
+    def get_range(self, key: str, start: int, length: int | None = None) -> bytes | None:
+        """Bytes ``[start, start + length)`` of ``key``, sliced without reading the rest."""
+        v = self.get(key)
+        return None if v is None else _slice_range(v, start, length)
 
     def set(self, key: str, value: bytes) -> None:
         self._check_writable()

@@ -1,0 +1,268 @@
+"""Fast reads of sharded arrays: only the shard indexes and the inner chunks a
+selection needs, decoded by the batched nogil kernel straight from the shard bytes.
+
+The indexers see the stored grid (shards). Here each outer projection is split into
+inner-chunk projections (per dimension for product selections, per point for
+coordinate/mask selections), then the fetch is planned per shard:
+
+* a shard whose inner chunks are all needed is read whole, in one call;
+* otherwise its index is read (one ranged read, at the start or end), validated, and
+  the byte ranges of the needed inner chunks read, neighbouring ranges merged into one
+  request; every store answers these in one ``get_ranges`` batch.
+
+The kernel (``_ext._copy``) then decodes each inner chunk from its ``(buffer, offset,
+length)`` source. Arrays whose inner chain the kernel does not decode (or nested
+sharding) take the generic whole-shard path of :class:`~chunkzip.sharding.ShardCodec`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from . import pipeline as _pl
+from .indexing import _ArrayDim, _DimProjection, _group_points_c, _IntDim, _SliceDim
+from .sharding import ShardIndexError, check_index, decode_index, parse_shard
+
+#: ranges of one shard closer than this are read as one request (the bytes between
+#: are read and dropped: cheaper than a second request on any store)
+MERGE_GAP = 16 * 1024
+
+
+class InnerPipeline(_pl.Pipeline):
+    """The read kernel's view of a sharded array: chunks are the inner chunks, their
+    sources are ranges of shard buffers."""
+
+    def __init__(self, outer: _pl.Pipeline) -> None:
+        meta = outer.meta
+        spec = meta.sharding
+        super().__init__(replace(meta, chunks=spec.chunk_shape, sharding=None), outer.store, outer.prefix,
+                         outer.synchronizer, outer.write_empty_chunks)
+        self.outer = outer
+        self.spec = spec
+        self.per = spec.grid(meta.chunks)
+        self.ninner = math.prod(self.per)
+        self.isz = spec.index_nbytes(self.ninner)
+        self.per_arr = np.asarray(self.per, dtype=np.int64)
+        # C-order strides of the inner grid of a shard and of the shard grid
+        self.local_strides = _c_strides(self.per)
+        self.shard_strides = _c_strides(tuple(-(-n // s) for n, s in zip(meta.shape, meta.chunks)))
+        # the fewest inner chunks a shard inside the array can hold (edge shards)
+        self.ninner_min = math.prod(min(p_, -(-(n_ - (-(-n_ // (p_ * c_)) - 1) * p_ * c_) // c_))
+                                    for p_, n_, c_ in zip(self.per, meta.shape, spec.chunk_shape))
+
+    # -- keys and sources ----------------------------------------------------------
+    def _keys(self, per_dim_coords: list[list[int]]) -> np.ndarray:  # type: ignore[override]
+        """Inner chunk coordinates (rows, C order of the product), not string keys."""
+        grids = np.meshgrid(*[np.asarray(c, dtype=np.int64) for c in per_dim_coords], indexing="ij")
+        return np.stack([g.reshape(-1) for g in grids], axis=1)
+
+    def _point_keys(self, chunk_coords: list) -> np.ndarray:  # type: ignore[override]
+        return np.asarray(chunk_coords, dtype=np.int64).reshape(len(chunk_coords), len(self.per))
+
+    def _sources(self, coords: np.ndarray) -> tuple[list, bool]:  # type: ignore[override]
+        return fetch_inner(self, coords), False
+
+    def _fallback(self, nfail: int, status: np.ndarray, indexer: Any, out: np.ndarray) -> None:
+        # an inner chunk the kernel could not decode: the generic whole-shard path
+        # re-reads the selection and raises the precise error
+        if nfail:
+            self.outer._read_generic(list(indexer), out)
+
+
+def _c_strides(shape: tuple[int, ...]) -> np.ndarray:
+    st = np.ones(len(shape), dtype=np.int64)
+    for d in range(len(shape) - 2, -1, -1):
+        st[d] = st[d + 1] * shape[d + 1]
+    return st
+
+
+def _inner_pipeline(outer: _pl.Pipeline) -> InnerPipeline | None:
+    d = outer.__dict__
+    if "_inner_pipe" not in d:
+        inner = None
+        if outer.meta.sharding.nested is None:
+            inner = InnerPipeline(outer)
+            if inner._kernel_kind_cached is None:
+                inner = None
+        d["_inner_pipe"] = inner
+    return d["_inner_pipe"]
+
+
+# ----------------------------------------------------------------------------- fetch plan
+def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
+    """Sources (``(bytes, offset, length)`` or None) of the inner chunks at ``coords``
+    (rows of distinct inner-grid coordinates)."""
+    n = len(coords)
+    sources: list = [None] * n
+    if n == 0:
+        return sources
+    per = ip.per_arr
+    shard = coords // per
+    local = (coords - shard * per) @ ip.local_strides
+    if n == 1:
+        groups = [(np.zeros(1, np.int64), local)]
+        shard_rows = [shard[0]]
+    else:
+        sid = shard @ ip.shard_strides
+        order = np.argsort(sid, kind="stable")
+        sid_s = sid[order]
+        cut = (np.flatnonzero(sid_s[1:] != sid_s[:-1]) + 1).tolist()
+        bounds = [0] + cut + [n]
+        groups, shard_rows = [], []
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            pos = order[lo:hi]
+            groups.append((pos, local[pos]))
+            shard_rows.append(shard[pos[0]])
+    outer, meta = ip.outer, ip.meta
+    whole, partial = [], []  # (key, positions, locals)
+    for (pos, loc), sc in zip(groups, shard_rows):
+        sc = sc.tolist()
+        key = outer.key(tuple(sc))
+        if len(pos) >= ip.ninner_min:
+            # inner chunks of this shard inside the array (edge shards hold fewer)
+            valid = math.prod(min(p_, -(-(n_ - s_ * p_ * c_) // c_))
+                              for p_, n_, s_, c_ in zip(ip.per, meta.shape, sc, meta.chunks))
+            if len(pos) == valid:
+                whole.append((key, pos, loc))
+                continue
+        partial.append((key, pos, loc))
+    store, spec = ip.store, ip.spec
+    if whole:
+        raws = store.get_many([w[0] for w in whole])
+        for (key, pos, loc), raw in zip(whole, raws):
+            if raw is None:
+                continue
+            if not isinstance(raw, bytes):
+                raw = bytes(raw)
+            index, stored, _ = parse_shard(spec, raw, ip.ninner, key)
+            keep = stored[loc]
+            _place(sources, pos[keep], index[loc[keep]], raw, 0)
+    if partial:
+        at_end = spec.index_location == "end"
+        idx_raws = store.get_ranges([(k, -ip.isz, None) if at_end else (k, 0, ip.isz) for k, _, _ in partial])
+        requests, plans = [], []
+        for (key, pos, loc), raw in zip(partial, idx_raws):
+            if raw is None:
+                continue
+            index = decode_index(spec, raw, ip.ninner, key)
+            stored = check_index(index, key, 0 if at_end else ip.isz, None)
+            keep = stored[loc]
+            if not keep.all():
+                pos, loc = pos[keep], loc[keep]
+            if len(loc) == 0:
+                continue
+            ent = index[loc]
+            if len(loc) == 1:
+                r0 = int(ent[0, 0])
+                requests.append((key, r0, int(ent[0, 1])))
+                plans.append((key, pos, ent, r0, r0 + int(ent[0, 1])))
+                continue
+            offs = ent[:, 0].astype(np.int64)
+            srt = np.argsort(offs, kind="stable")
+            pos, ent, offs = pos[srt], ent[srt], offs[srt]
+            ends = offs + ent[:, 1].astype(np.int64)
+            # merge neighbours: a new request starts where the gap exceeds MERGE_GAP
+            brk = (np.flatnonzero(offs[1:] > np.maximum.accumulate(ends)[:-1] + MERGE_GAP) + 1).tolist()
+            for a, b in zip([0] + brk, brk + [len(offs)]):
+                r0, r1 = int(offs[a]), int(ends[a:b].max())
+                requests.append((key, r0, r1 - r0))
+                plans.append((key, pos[a:b], ent[a:b], r0, r1))
+        bufs = store.get_ranges(requests) if requests else []
+        for (key, pos, ent, r0, r1), buf in zip(plans, bufs):
+            if buf is None or len(buf) != r1 - r0:
+                raise ShardIndexError(f"shard {key!r}: inner chunk bytes [{r0}, {r1}) lie past the end of the "
+                                      "shard (or it changed while read); the shard is truncated or corrupt")
+            if not isinstance(buf, bytes):
+                buf = bytes(buf)
+            _place(sources, pos, ent, buf, r0)
+    return sources
+
+
+def _place(sources: list, pos: np.ndarray, ent: np.ndarray, buf: bytes, base: int) -> None:
+    """sources[pos[i]] = (buf, offset of index entry ent[i] - base, its length)."""
+    if len(pos) == 0:
+        return
+    offs = (ent[:, 0].astype(np.int64) - base).tolist()
+    for k, o, n in zip(pos.tolist(), offs, ent[:, 1].tolist()):
+        sources[k] = (buf, o, n)
+
+
+# ----------------------------------------------------------------------------- splitting
+def _split_dim(ps: list, S: int, c: int, n: int, axis: int) -> list:
+    """Inner per-dimension projections of one dimension's outer projections (shards of
+    ``S`` elements along the axis, inner chunks of ``c``, array length ``n``)."""
+    if not ps:
+        return []
+    if ps[0].out_sel is None:  # an integer index: the axis is dropped
+        p = ps[0]
+        return _IntDim(p.chunk * S + int(p.chunk_sel), n, c, axis).projections()
+    if all(type(p.chunk_sel) is slice and type(p.out_sel) is slice for p in ps):
+        # one arithmetic progression (a slice of the array)?
+        p0 = ps[0]
+        g0 = p0.chunk * S + p0.chunk_sel.start
+        step = next((p.chunk_sel.step or 1 for p in ps if p.out_sel.stop - p.out_sel.start > 1), 1)
+        if p0.out_sel.start == 0 and all(p.chunk * S + p.chunk_sel.start == g0 + p.out_sel.start * step
+                                         and (p.chunk_sel.step or 1) in (1, step) for p in ps):
+            m = ps[-1].out_sel.stop
+            if all(a.out_sel.stop == b.out_sel.start for a, b in zip(ps[:-1], ps[1:])):
+                return _SliceDim(slice(g0, g0 + (m - 1) * step + 1, step), n, c, axis).projections()
+    total = 0
+    for p in ps:
+        os_ = p.out_sel
+        total = max(total, (os_.stop if type(os_) is slice else int(os_.max()) + 1))
+    glob = np.empty(total, dtype=np.int64)
+    for p in ps:
+        cs, os_ = p.chunk_sel, p.out_sel
+        if type(cs) is slice:
+            local = np.arange(cs.start, cs.stop, cs.step or 1, dtype=np.int64)
+        else:
+            local = np.asarray(cs, dtype=np.int64).reshape(-1)
+        glob[os_] = p.chunk * S + local
+    return _ArrayDim(glob, n, c, axis).projections()
+
+
+def read_sharded(outer: _pl.Pipeline, indexer: Any, out: np.ndarray) -> bool:
+    """Read a selection of a sharded array through the kernel; False when the generic
+    path must do it (inner chain not decodable by the kernel, nested sharding, ...)."""
+    if not _pl.FAST_READ:
+        return False
+    ip = _inner_pipeline(outer)
+    if ip is None:
+        return False
+    kind = ip._kernel_kind_cached
+    meta = outer.meta
+    if out.dtype != meta.dtype or not out.flags.c_contiguous or not out.flags.writeable or not out.flags.aligned:
+        return False
+    dims = getattr(indexer, "dim_projections", None)
+    dims = dims() if dims is not None else None
+    if dims is not None:
+        inner = ip.meta.chunks
+        idims = [_split_dim(ps, S, c, n, axis)
+                 for axis, (ps, S, c, n) in enumerate(zip(dims, meta.chunks, inner, meta.shape))]
+        ip._read_product(kind, idims, out, indexer)
+        return True
+    groups = getattr(indexer, "point_groups", None)
+    groups = groups() if groups is not None else None
+    if groups is None or out.ndim != 1:
+        return False
+    order, local, _lin, bounds, chunk_coords = groups
+    counts = np.diff(np.asarray(bounds, dtype=np.int64))
+    cc = np.asarray(chunk_coords, dtype=np.int64).reshape(len(counts), -1)
+    gcoords = [np.ascontiguousarray(np.repeat(cc[:, d] * S, counts) + local[d], dtype=np.int64)
+               for d, S in enumerate(meta.chunks)]
+    inner = ip.meta.chunks
+    grid = tuple(-(-n // c) for n, c in zip(meta.shape, inner))
+    g = _group_points_c(gcoords, inner, grid)
+    if g is None:
+        return False
+    order2, local2, lin2, bounds2, ids2, _run = g
+    if order2 is None:
+        dpos = order
+    else:
+        dpos = order2 if order is None else np.asarray(order, dtype=np.int64)[order2]
+    coords2 = np.stack(np.unravel_index(ids2, grid), axis=1)
+    ip._read_points(kind, (dpos, local2, lin2, bounds2, coords2), out, indexer)
+    return True
