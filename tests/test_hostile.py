@@ -241,6 +241,34 @@ def test_7_special_files_in_a_directory_store(tmp_path):
     assert {(outside / "0" / "0").read_bytes()} == {(outside / "1" / "1").read_bytes()}
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX only")
+def test_7_special_files_as_shards(tmp_path):
+    """Shards are read with ranged reads: the same refusal of FIFOs and directories."""
+    z = cz.create((8, 8), chunks=(2, 2), shards={"shape": (4, 4)}, dtype="i4", store=str(tmp_path / "s"),
+                  zarr_format=3)
+    z[:] = 3
+    shard = tmp_path / "s" / "c" / "1" / "1"
+    os.unlink(shard)
+    os.mkfifo(shard)
+    result = []
+
+    def read():
+        try:
+            z[:]
+        except OSError as e:
+            result.append(e)
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    t.join(30)
+    assert not t.is_alive(), "a FIFO shard hangs the read"
+    assert result and "regular file" in str(result[0])
+    os.unlink(shard)
+    os.mkdir(shard)
+    with pytest.raises(IsADirectoryError):
+        z[:]
+    assert (z[:4, :4] == 3).all()
+
+
 # -- 8. resize: a failure at any step leaves the old array readable -----------------------------
 class _FailingStore(MemoryStore):
     fail_keys: tuple = ()

@@ -54,10 +54,11 @@ class LocalStore(Store):
         enc, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
         return [(root + k).encode(enc, errors) for k in keys]
 
-    def get(self, key: str) -> bytes | None:
-        """The file's bytes; None when absent. A key that is a directory, a FIFO, a
-        device or anything else but a regular file raises OSError (it is not a value, and
-        reading it could hang or never end)."""
+    def _open_value(self, key: str) -> tuple[int, os.stat_result] | None:
+        """An open descriptor of file ``key`` and its stat; None when absent. A key that
+        is a directory, a FIFO, a device or anything else but a regular file raises
+        OSError: it is not a value, and reading it could hang or never end (FIFOs are
+        opened non-blocking, so even the open cannot hang)."""
         path = self._path(key)
         try:
             fd = os.open(path, _READ_FLAGS)
@@ -71,6 +72,19 @@ class LocalStore(Store):
                 raise IsADirectoryError(f"{self!r}: key {key!r} is a directory, not a stored value")
             if not stat.S_ISREG(st.st_mode):
                 raise OSError(f"{self!r}: key {key!r} is not a regular file (a FIFO, device or socket); refused")
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, st
+
+    def get(self, key: str) -> bytes | None:
+        """The file's bytes (at most the size ``fstat`` gives); None when absent; OSError
+        for what is not a regular file (see :meth:`_open_value`)."""
+        opened = self._open_value(key)
+        if opened is None:
+            return None
+        fd, st = opened
+        try:
             size = st.st_size
             data = os.read(fd, size + 1)  # one byte more than fstat said: growth shows
             if len(data) == size:
@@ -91,14 +105,15 @@ class LocalStore(Store):
 
     def get_range(self, key: str, start: int, length: int | None = None) -> bytes | None:
         """Bytes ``[start, start + length)`` of file ``key`` with one ``os.pread`` (a
-        negative ``start`` counts from the end: one ``fstat`` more); None when absent."""
-        try:
-            fd = os.open(self._path(key), os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        negative ``start`` counts from the end); None when absent; OSError for what is not
+        a regular file."""
+        opened = self._open_value(key)
+        if opened is None:
             return None
+        fd, st = opened
         try:
             if start < 0 or length is None:
-                size = os.fstat(fd).st_size
+                size = st.st_size
                 if start < 0:
                     start = max(size + start, 0)
                 if length is None:
