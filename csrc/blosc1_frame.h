@@ -2,9 +2,10 @@
  * nogil read kernel (_ext/_copy.pyx), so that both accept exactly the same frames.
  *
  * A chunk of the Zarr `blosc` codec is a Blosc1 frame as c-blosc 1.x (numcodecs,
- * zarr-python, tensorstore) writes it: format version 1 or 2, a 16-byte header,
+ * zarr-python, tensorstore) writes and reads it: format version 2 (c-blosc 1.21 refuses
+ * version 1 frames too), a 16-byte header,
  *
- *   byte 0      format version        byte 1   compressor format version
+ *   byte 0      format version (2)    byte 1   compressor format version (1)
  *   byte 2      flags: 0x01 byte shuffle, 0x02 memcpyed, 0x04 bit shuffle,
  *               0x10 not split, bits 5-7 compressor (0 blosclz, 1 lz4, 3 zlib, 4 zstd)
  *   byte 3      typesize (>= 1)
@@ -44,6 +45,7 @@ enum {
     CZ_FRAME_MEMCPYED,    /* memcpyed frame whose size is not nbytes + 16 */
     CZ_FRAME_OFFSETS,     /* block start table outside the frame */
     CZ_FRAME_RATIO,       /* nbytes impossible for a frame of cbytes */
+    CZ_FRAME_STREAMS,     /* a block's stream sizes outside the frame, or not positive */
     CZ_FRAME_NCODES
 };
 
@@ -73,12 +75,15 @@ static inline int cz_blosc1_frame_check(const uint8_t *p, int64_t n, int64_t exp
     fi->nbytes = cz_frame_le32(p + 4);
     fi->blocksize = cz_frame_le32(p + 8);
     fi->cbytes = cz_frame_le32(p + 12);
-    if (fi->version < 1 || fi->version > 2)
+    if (fi->version != 2)
         return CZ_FRAME_VERSION;
     if ((fi->flags & 0x08) || (fi->flags & 0x05) == 0x05)
         return CZ_FRAME_FLAGS;
     compcode = fi->flags >> 5;
-    if (!(fi->flags & 0x02) && compcode != 0 && compcode != 1 && compcode != 3 && compcode != 4)
+    /* every compressor c-blosc 1.x knows has format version 1 (byte 1); c-blosc refuses
+       other values, except in memcpyed frames, where nothing is decompressed */
+    if (!(fi->flags & 0x02) && ((compcode != 0 && compcode != 1 && compcode != 3 && compcode != 4) ||
+                                p[1] != 1))
         return CZ_FRAME_COMPRESSOR;
     if (fi->typesize < 1)
         return CZ_FRAME_TYPESIZE;
@@ -101,9 +106,29 @@ static inline int cz_blosc1_frame_check(const uint8_t *p, int64_t n, int64_t exp
     if (fi->nbytes > fi->cbytes * (int64_t)CZ_FRAME_MAX_RATIO)
         return CZ_FRAME_RATIO;
     for (i = 0; i < nblocks; i++) {
+        int64_t bsize = fi->blocksize, pos, csize;
+        int j, nstreams = 1;
+        int leftover = (i == nblocks - 1) && (fi->nbytes % fi->blocksize) != 0;
         start = cz_frame_le32(p + 16 + 4 * i);
         if (start < table_end || start >= fi->cbytes)
             return CZ_FRAME_OFFSETS;
+        if (leftover)
+            bsize = fi->nbytes % fi->blocksize;
+        /* c-blosc 1.x splits a full block into typesize streams unless told not to */
+        if (!(fi->flags & 0x10) && fi->typesize <= 16 && bsize / fi->typesize >= 128 && !leftover)
+            nstreams = fi->typesize;
+        /* each stream: int32 size > 0, then that many bytes inside the frame (c-blosc2
+           also reads size 0 or < 0 as a run of one byte value: not Blosc1) */
+        pos = start;
+        for (j = 0; j < nstreams; j++) {
+            if (pos + 4 > fi->cbytes)
+                return CZ_FRAME_STREAMS;
+            csize = cz_frame_le32(p + pos);
+            pos += 4;
+            if (csize <= 0 || csize > fi->cbytes - pos)
+                return CZ_FRAME_STREAMS;
+            pos += csize;
+        }
     }
     return CZ_FRAME_OK;
 }
@@ -115,7 +140,7 @@ static inline const char *cz_blosc1_frame_error(int code) {
     case CZ_FRAME_VERSION: return "not a Blosc1 frame (format version byte); only frames as "
                                   "numcodecs/c-blosc 1.x write them are Zarr blosc chunks";
     case CZ_FRAME_FLAGS: return "not a Blosc1 frame (header flags of a newer Blosc format)";
-    case CZ_FRAME_COMPRESSOR: return "corrupt Blosc header: unknown compressor";
+    case CZ_FRAME_COMPRESSOR: return "corrupt Blosc header: unknown compressor or compressor format version";
     case CZ_FRAME_TYPESIZE: return "corrupt Blosc header: typesize 0";
     case CZ_FRAME_SIZES: return "corrupt Blosc header: negative or over-limit sizes";
     case CZ_FRAME_EXPECTED: return "Blosc frame decodes to a different size than the chunk";
@@ -124,6 +149,7 @@ static inline const char *cz_blosc1_frame_error(int code) {
     case CZ_FRAME_MEMCPYED: return "corrupt Blosc header: memcpyed frame size mismatch";
     case CZ_FRAME_OFFSETS: return "corrupt Blosc frame: block offsets outside the frame";
     case CZ_FRAME_RATIO: return "corrupt Blosc header: decoded size impossible for the frame size";
+    case CZ_FRAME_STREAMS: return "corrupt Blosc frame: a block's compressed streams do not fit the frame";
     }
     return "corrupt Blosc frame";
 }

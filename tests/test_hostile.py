@@ -134,6 +134,31 @@ def test_4_kernel_and_codec_agree_on_bad_headers():
         _both_paths(read)
 
 
+def test_4_only_what_c_blosc_1_reads_is_a_blosc_chunk():
+    """Frames c-blosc 1.x (numcodecs) refuses but c-blosc2 would decode -- format version
+    1, a compressor format version other than 1, a stream of size 0 (a c-blosc2 run of
+    zeros) -- are refused on both paths (found by tests/test_fuzz.py)."""
+    numcodecs = pytest.importorskip("numcodecs")
+    z = cz.array(np.arange(1024, dtype="i4"), chunks=1024, zarr_format=2,
+                 compressor=Blosc("zstd", 3, Blosc.SHUFFLE, blocksize=1024))
+    good = z.store.get("0")
+    first_stream = struct.unpack_from("<i", good, 16)[0]
+    for pos, value in ((0, 1), (1, 0), (1, 2), (first_stream, 0)):
+        bad = bytearray(good)
+        if pos == first_stream:
+            struct.pack_into("<i", bad, pos, value)
+        else:
+            bad[pos] = value
+        with pytest.raises(RuntimeError):
+            numcodecs.blosc.decompress(bytes(bad))
+        z.store.set("0", bytes(bad))
+
+        def read():
+            with pytest.raises(ChunkDecodeError):
+                z[:]
+        _both_paths(read)
+
+
 # -- 5. decompression bombs --------------------------------------------------------------------
 _MEMBER = 8 << 20  # 8 MiB of zeros per concatenated stream: 128 streams make a 1 GiB bomb
 
