@@ -8,7 +8,7 @@ import numpy as np
 from . import config
 from .array import Array
 from .codecs.registry import get_codec
-from .metadata import V2_ARRAY_KEY, V3_KEY, build, default_fill_value, normalize_dtype
+from .metadata import V2_ARRAY_KEY, V3_KEY, MetadataError, build, default_fill_value, normalize_dtype
 from .nodes import NodeNotFoundError
 from .storage import normalize_store_like
 from .storage.base import normalize_path
@@ -55,11 +55,19 @@ def _prefix(path: str) -> str:
     return path + "/" if path else ""
 
 
-def _exists(store: Any, path: str) -> str | None:
-    """'array2', 'array3', 'group' or None for what is stored at ``path``."""
+def _exists(store: Any, path: str, strict: bool = True) -> str | None:
+    """'array2', 'array3', 'group' or None for what is stored at ``path``.
+
+    Metadata that cannot be read (not JSON, a missing or unknown ``node_type``) is a
+    MetadataError -- or, with ``strict=False`` (to replace it), 'corrupt'."""
     from .nodes import read_node
 
-    node = read_node(store, path)
+    try:
+        node = read_node(store, path)
+    except MetadataError:
+        if strict:
+            raise
+        return "corrupt"
     if node is None:
         return None
     return "group" if node.kind == "group" else f"array{node.zarr_format}"
@@ -68,6 +76,9 @@ def _exists(store: Any, path: str) -> str | None:
 def _clear(store: Any, path: str) -> None:
     p = _prefix(path)
     store.delete_many(list(store.list_prefix(p)))
+    clean = getattr(store, "remove_stale_temp_files", None)
+    if clean is not None:  # leftovers of killed writers (LocalStore)
+        clean(p)
 
 
 def open_args(store: Any, mode: str, path: str | None,
@@ -81,6 +92,9 @@ def open_args(store: Any, mode: str, path: str | None,
 def _load(store: Any, path: str, *, read_only: bool, synchronizer: Any, write_empty_chunks: Any,
           zarr_format: int | None = None, chunk_store: Any = None, cache_metadata: bool = True) -> Array:
     meta = read_array_meta(store, path, zarr_format)
+    clean = getattr(store, "remove_stale_temp_files", None)
+    if clean is not None and not (read_only or store.read_only):
+        clean(_prefix(path), recursive=False)  # metadata temp files of killed writers (cheap: one directory)
     wec = config.get("write_empty_chunks") if write_empty_chunks is None else bool(write_empty_chunks)
     chunk_st = normalize_store_like(chunk_store) if chunk_store is not None else None
     return Array(store, path, meta, read_only=read_only or store.read_only, synchronizer=synchronizer,
@@ -208,7 +222,7 @@ def create(shape: Any, chunks: Any = True, dtype: Any = None, compressor: Any = 
     meta = build(shape, chunks, dt, zarr_format=fmt, fill_value=fill_value, order=order, filters=flts,
                  compressors=comps, object_codec=obj_codec, separator=dimension_separator,
                  attributes=attributes, dimension_names=dimension_names, shards=shards)
-    if _exists(st, path) is not None:
+    if _exists(st, path, strict=not overwrite) is not None:
         if not overwrite:
             raise ContainsArrayError(f"an array or group already exists at path {path!r} in {st!r}; "
                                      "use overwrite=True or mode='w' to replace it")

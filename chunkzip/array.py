@@ -324,9 +324,10 @@ class Array:
                          self._chunk_store, self._cache_metadata)
 
     # ------------------------------------------------------------------ metadata I/O
-    def _write_metadata(self) -> None:
+    def _write_metadata(self, meta: ArrayMeta | None = None) -> None:
+        """Store ``meta`` (default: the array's own)."""
         self._check_writable()
-        meta = self._meta
+        meta = self._meta if meta is None else meta
         if meta.zarr_format == 2:
             self._store.set(self._prefix + V2_ARRAY_KEY, meta.encode())
             if meta.attributes:
@@ -336,7 +337,7 @@ class Array:
         else:
             self._store.set(self._prefix + V3_KEY, meta.encode())
         if self._on_metadata_written is not None:  # e.g. a group's consolidated metadata
-            self._on_metadata_written()
+            self._on_metadata_written(meta)
 
     def _set_meta(self, meta: ArrayMeta) -> None:
         self._meta = meta
@@ -558,6 +559,11 @@ class Array:
         """Change the shape. Chunks wholly outside the new shape are deleted, and the cut
         part of edge chunks is reset to the fill value (so growing again shows no stale data).
 
+        The steps are ordered so that a failure at any of them (a corrupt edge chunk, a
+        full disk) leaves the array readable and nothing lost: trimmed edge chunks are
+        rewritten first (all read before any is written), then the new metadata, and
+        chunks outside the new shape are deleted last.
+
         With a synchronizer, the change holds the array's metadata lock (see :meth:`append`).
         """
         with self._array_lock():
@@ -575,7 +581,6 @@ class Array:
         old_pipeline = self._pipeline
         new_meta = self._meta.with_shape(new_shape)
         new_grid = cdata_shape(new_shape, self._grid)
-        # 1. delete chunks outside the new grid
         doomed = []
         trimmed = []
         for key in old_pipeline.chunk_keys():
@@ -586,12 +591,14 @@ class Array:
                 doomed.append(key)
             elif any(n < o and (c + 1) * ch > n for c, ch, n, o in zip(coords, self._grid, new_shape, old_shape)):
                 trimmed.append(coords)
-        self.chunk_store.delete_many(doomed)
-        # 2. reset the part of kept edge chunks that now lies outside the array
+        # 1. reset the part of kept edge chunks that now lies outside the array: decode
+        # them all first, so that a corrupt one stops the resize before anything changed
+        edges = []
         for coords in trimmed:
             chunk = old_pipeline.read_chunk(coords)
-            if chunk is None:
-                continue
+            if chunk is not None:
+                edges.append((coords, chunk))
+        for coords, chunk in edges:
             chunk = chunk.copy()
             for axis, (c, ch, n) in enumerate(zip(coords, self._grid, new_shape)):
                 keep = max(0, min(ch, n - c * ch))
@@ -601,8 +608,10 @@ class Array:
                     chunk[tuple(idx)] = old_pipeline.fill
             with old_pipeline._lock(old_pipeline.key(coords)):
                 self.chunk_store.set(old_pipeline.key(coords), old_pipeline.codec.encode(chunk))
+        # 2. the new shape; 3. only then delete what lies outside it
+        self._write_metadata(new_meta)
         self._set_meta(new_meta)
-        self._write_metadata()
+        self.chunk_store.delete_many(doomed)
 
     def append(self, data: Any, axis: int = 0) -> tuple[int, ...]:
         """Append ``data`` along ``axis``; return the new shape.

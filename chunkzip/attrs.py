@@ -25,17 +25,26 @@ class Attributes(MutableMapping):
 
     def __delitem__(self, key: str) -> None:
         self._array._check_writable()
-        del self._data[key]
-        self._array._write_metadata()
+        new = dict(self._data)
+        del new[key]
+        self._commit(new)
 
     def update(self, *args: Any, **kwargs: Any) -> None:  # one write for many keys
         self._array._check_writable()
-        new = dict(*args, **kwargs)
+        add = dict(*args, **kwargs)
         from .metadata import json_dumps
 
-        json_dumps(new)  # refuse what JSON cannot hold before changing anything
-        self._data.update(new)
-        self._array._write_metadata()
+        json_dumps(add)  # refuse what JSON cannot hold before changing anything
+        self._commit({**self._data, **add})
+
+    def _commit(self, new: dict) -> None:
+        """Store ``new`` as the attributes; the in-memory ones change only once the
+        write has succeeded (a full disk or a read-only store leaves them as stored)."""
+        from dataclasses import replace
+
+        meta = self._array._meta
+        self._array._write_metadata(replace(meta, attributes=new))
+        meta.attributes = new
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)

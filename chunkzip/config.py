@@ -1,7 +1,10 @@
 """One configuration object for chunkzip.
 
-``chunkzip.config.set(key=value, ...)`` sets values; used as a context manager it restores
-the previous values on exit. ``chunkzip.config.get(key)`` reads one.
+``chunkzip.config.set(key=value, ...)`` sets values for the whole process. Used as a context
+manager (``with config.set(allow_pickle=True): ...``) the values hold only inside the block
+and only in the calling context (a :mod:`contextvars` overlay: other threads and other
+asyncio tasks keep theirs; chunkzip's own worker threads run in a copy of the caller's
+context). ``chunkzip.config.get(key)`` reads one.
 
 Keys
 ----
@@ -23,11 +26,14 @@ io_timeout : float
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 from typing import Any
 
 _UNSET = object()
+#: values set by ``with config.set(...)`` blocks in the current context
+_overlay: contextvars.ContextVar[dict | None] = contextvars.ContextVar("chunkzip_config", default=None)
 
 
 def _default_compressor() -> Any:
@@ -56,6 +62,9 @@ class Config:
         """Return the value of ``key``."""
         if key not in self._values:
             raise KeyError(f"unknown chunkzip config key {key!r}; known: {sorted(self._values)}")
+        scoped = _overlay.get()
+        if scoped is not None and key in scoped:
+            return scoped[key]
         value = self._values[key]
         if key == "default_compressor" and value is _UNSET:
             with self._lock:
@@ -65,7 +74,8 @@ class Config:
         return value
 
     def set(self, **values: Any) -> "_Restore":
-        """Set values; returns a context manager that restores the previous ones."""
+        """Set values process-wide; the returned context manager instead scopes them to
+        the ``with`` block in the calling context."""
         unknown = values.keys() - self._values.keys()
         if unknown:
             raise KeyError(f"unknown chunkzip config key(s) {sorted(unknown)}; known: {sorted(self._values)}")
@@ -81,7 +91,7 @@ class Config:
         with self._lock:
             previous = {k: self._values[k] for k in values}
             self._values.update(values)
-        return _Restore(self, previous)
+        return _Restore(self, values, previous)
 
     def __repr__(self) -> str:
         return f"chunkzip.config({ {k: self.get(k) for k in self._values} })"
@@ -101,15 +111,25 @@ def _check_io(values: dict[str, Any]) -> None:
 
 
 class _Restore:
-    def __init__(self, cfg: Config, previous: dict[str, Any]) -> None:
-        self._cfg, self._previous = cfg, previous
+    """What :meth:`Config.set` returns: entering it turns the process-wide change into
+    one scoped to the calling context, until the block ends."""
+
+    def __init__(self, cfg: Config, values: dict[str, Any], previous: dict[str, Any]) -> None:
+        self._cfg, self._values, self._previous = cfg, values, previous
+        self._token: contextvars.Token | None = None
 
     def __enter__(self) -> Config:
+        with self._cfg._lock:  # undo the process-wide change (unless changed since)
+            for k, v in self._values.items():
+                if self._cfg._values[k] is v:
+                    self._cfg._values[k] = self._previous[k]
+        self._token = _overlay.set({**(_overlay.get() or {}), **self._values})
         return self._cfg
 
     def __exit__(self, *exc: Any) -> None:
-        with self._cfg._lock:
-            self._cfg._values.update(self._previous)
+        if self._token is not None:
+            _overlay.reset(self._token)
+            self._token = None
 
 
 _config = Config()

@@ -161,14 +161,24 @@ class Group:
         if self._read_only:
             raise ReadOnlyError("this group is read-only (opened with mode='r' or on a read-only store)")
 
-    def _write_metadata(self) -> None:
-        """Store the group's metadata (called by :class:`Attributes` on changes)."""
+    def _write_metadata(self, meta: GroupMeta | None = None) -> None:
+        """Store ``meta`` (default: the group's own; :class:`Attributes` passes the new
+        metadata and adopts it only once this has succeeded)."""
         self._check_writable()
+        meta = self._meta if meta is None else meta
         cons = self._consolidated
         if cons is None or not cons.is_owner or self.zarr_format == 2:  # a v3 owner's save() writes zarr.json
-            _write_group_meta(self._store, self._path, self._meta, attrs_changed=True)
+            _write_group_meta(self._store, self._path, meta, attrs_changed=True)
         if cons is not None:
-            cons.update("", self._meta.node())
+            # the owner's save() writes zarr.json from the group's own metadata object:
+            # it takes the new attributes now, and gives them back if the write fails
+            previous = self._meta.attributes
+            self._meta.attributes = meta.attributes
+            try:
+                cons.update("", meta.node())
+            except BaseException:
+                self._meta.attributes = previous
+                raise
 
     # ------------------------------------------------------------------ members
     def _node(self, rel: str) -> Node | None:
@@ -183,7 +193,7 @@ class Group:
                            synchronizer=self._synchronizer)
         if cons is not None and isinstance(member, Array):
             # attribute changes and resizes keep the consolidated metadata in step
-            member._on_metadata_written = lambda: cons.update(rel, _array_node(member))
+            member._on_metadata_written = lambda meta: cons.update(rel, _array_node(meta))
         return member
 
     def __getitem__(self, name: str) -> "Array | Group":
@@ -369,8 +379,8 @@ class Group:
         elif data is not None:
             z[...] = data
         if self._consolidated is not None:
-            self._added(rel, _array_node(z))
-            return self._open(rel, _array_node(z))
+            self._added(rel, _array_node(z.metadata))
+            return self._open(rel, _array_node(z.metadata))
         return z
 
     def zeros(self, name: str, *, shape: Any, **kwargs: Any) -> Array:
@@ -438,8 +448,8 @@ class Group:
         return _reopen_group, (self._store, self._path, self._read_only, self._synchronizer)
 
 
-def _array_node(z: Array) -> Node:
-    meta = z.metadata
+def _array_node(meta: Any) -> Node:
+    """The node of an array's metadata (an ``ArrayMeta``) for consolidated metadata."""
     return Node("array", meta.zarr_format, meta.to_json(), dict(meta.attributes))
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from .chunks import normalize_chunks, normalize_shape
 from .codecs.abc import Codec
 from .codecs.registry import get_codec, get_codec_v3
+from .validate import _Error, check_dtype, check_shape, validate
 from .sharding import ShardingSpec
 
 V2_ARRAY_KEY = ".zarray"
@@ -81,19 +82,33 @@ def dtype_to_v2(dt: np.dtype) -> Any:
 
 
 def dtype_from_v2(value: Any, key: str = V2_ARRAY_KEY) -> np.dtype:
-    def conv(v: Any) -> Any:
+    def conv(v: Any, depth: int) -> Any:
+        if depth > 32:
+            raise ValueError("structured dtype nested too deeply")
         if isinstance(v, list):
-            return [tuple([f[0], conv(f[1])] + ([tuple(f[2])] if len(f) > 2 else [])) for f in v]
+            fields = []
+            for f in v:
+                if not (isinstance(f, list) and len(f) in (2, 3) and isinstance(f[0], str)):
+                    raise ValueError(f"a field must be [name, type] or [name, type, shape], got {f!r}")
+                if len(f) == 3 and not (isinstance(f[2], list) and all(
+                        isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**31 for n in f[2])):
+                    raise ValueError(f"bad sub-array shape {f[2]!r}")
+                fields.append(tuple([f[0], conv(f[1], depth + 1)] + ([tuple(f[2])] if len(f) > 2 else [])))
+            return fields
+        if not isinstance(v, str):
+            raise ValueError("a type string or a list of fields is expected")
         return v
 
+    if value is None:
+        raise _err(key, "dtype", "missing")
     try:
-        dt = np.dtype(conv(value))
-    except (TypeError, ValueError, IndexError) as e:
-        raise _err(key, "dtype", f"unsupported dtype {value!r} ({e})") from None
-    try:
+        dt = np.dtype(conv(value, 0))
+        check_dtype(dt, "dtype")
         check_no_object_fields(dt)
-    except ValueError as e:
+    except _Error as e:
         raise _err(key, "dtype", str(e)) from None
+    except (TypeError, ValueError, IndexError, KeyError, RecursionError, OverflowError, MemoryError) as e:
+        raise _err(key, "dtype", f"unsupported dtype {_short(value)} ({e})") from None
     return dt
 
 
@@ -103,6 +118,11 @@ def check_no_object_fields(dt: np.dtype) -> None:
     if dt.hasobject and dt.kind != "O":
         raise ValueError(f"dtype {dt} has object fields; use dtype=object with an object codec "
                          "(e.g. JSON, MsgPack or Pickle) for records holding Python objects")
+
+
+def _short(value: Any) -> str:
+    r = repr(value)
+    return r if len(r) <= 80 else r[:77] + "..."
 
 
 def dtype_to_v3(dt: np.dtype, serializer: Codec | None) -> Any:
@@ -142,20 +162,54 @@ def dtype_from_v3(value: Any, key: str = V3_KEY) -> np.dtype:
             return np.dtype(object)
         raise _err(key, "data_type", f"unknown data type {value!r}")
     if isinstance(value, dict) and "name" in value:
-        name, cfg = value["name"], value.get("configuration") or {}
         try:
-            if name == "fixed_length_utf32":
-                return np.dtype(f"<U{int(cfg['length_bytes']) // 4}")
-            if name in ("null_terminated_bytes", "fixed_length_bytes"):
-                return np.dtype(f"S{int(cfg['length_bytes'])}")
-            if name in ("numpy.datetime64", "numpy.timedelta64"):
-                kind = "M8" if name.endswith("datetime64") else "m8"
-                return np.dtype(f"<{kind}[{int(cfg.get('scale_factor', 1))}{cfg['unit']}]")
-            if name == "structured":
-                return np.dtype([(f[0], dtype_from_v3(f[1], key)) for f in cfg["fields"]])
-        except (KeyError, TypeError, ValueError) as e:
-            raise _err(key, "data_type", f"bad configuration {value!r} ({e})") from None
-    raise _err(key, "data_type", f"unknown data type {value!r}")
+            dt = _dtype_from_v3_dict(value, key, 0)
+            check_dtype(dt, "data_type")
+            return dt
+        except _Error as e:
+            raise _err(key, "data_type", str(e)) from None
+        except (KeyError, TypeError, ValueError, IndexError, RecursionError, OverflowError) as e:
+            if isinstance(e, MetadataError):
+                raise
+            raise _err(key, "data_type", f"bad configuration {_short(value)} ({e})") from None
+    raise _err(key, "data_type", f"unknown data type {_short(value)}")
+
+
+def _dtype_from_v3_dict(value: dict, key: str, depth: int) -> np.dtype:
+    name, cfg = value["name"], value.get("configuration") or {}
+    if not isinstance(cfg, dict):
+        raise ValueError("configuration must be a JSON object")
+    if depth > 32:
+        raise ValueError("structured data type nested too deeply")
+
+    def length() -> int:
+        n = cfg["length_bytes"]
+        if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+            raise ValueError(f"length_bytes must be a positive integer, got {n!r}")
+        return n
+
+    if name == "fixed_length_utf32":
+        n = length()
+        if n % 4:
+            raise ValueError(f"length_bytes {n} is not a multiple of 4")
+        return np.dtype(f"<U{n // 4}")
+    if name in ("null_terminated_bytes", "fixed_length_bytes"):
+        return np.dtype(f"S{length()}")
+    if name in ("numpy.datetime64", "numpy.timedelta64"):
+        kind = "M8" if name.endswith("datetime64") else "m8"
+        scale, unit = cfg.get("scale_factor", 1), cfg["unit"]
+        if isinstance(scale, bool) or not isinstance(scale, int) or not 0 < scale < 2**31 \
+                or not isinstance(unit, str) or not unit.isalpha():
+            raise ValueError(f"bad unit {unit!r} / scale_factor {scale!r}")
+        return np.dtype(f"<{kind}[{scale}{unit}]")
+    if name == "structured":
+        fields = cfg["fields"]
+        if not isinstance(fields, list) or not all(
+                isinstance(f, list) and len(f) == 2 and isinstance(f[0], str) for f in fields):
+            raise ValueError("fields must be a list of [name, data_type] pairs")
+        return np.dtype([(f[0], _dtype_from_v3_dict(f[1], key, depth + 1) if isinstance(f[1], dict)
+                          else dtype_from_v3(f[1], key)) for f in fields])
+    raise ValueError(f"unknown data type {name!r}")
 
 
 # ----------------------------------------------------------------------------- fill values
@@ -251,16 +305,26 @@ def fill_value_from_json(v: Any, dt: np.dtype, key: str) -> Any:
     if dt.kind == "O":
         return v
     try:
-        if dt.fields is not None or dt.kind == "V":
-            raw = base64.standard_b64decode(v)
-            return np.frombuffer(raw, dtype=dt)[0] if len(raw) == dt.itemsize else np.zeros((), dt)[()]
-        if dt.kind == "S":
-            return np.array(base64.standard_b64decode(v) if v else b"", dtype=dt)[()]
+        if dt.fields is not None or dt.kind == "V" or dt.kind == "S":
+            if not isinstance(v, str):
+                raise _err(key, "fill_value", f"expected base64-encoded bytes for {dt}, got {_short(v)}")
+            raw = base64.b64decode(v, validate=True)
+            if dt.kind == "S":
+                if len(raw) > dt.itemsize:
+                    raise _err(key, "fill_value", f"{len(raw)} bytes do not fit {dt}")
+                return np.array(raw, dtype=dt)[()]
+            if len(raw) != dt.itemsize:
+                raise _err(key, "fill_value", f"{len(raw)} bytes, a {dt} element has {dt.itemsize}")
+            return np.frombuffer(raw, dtype=dt)[0]
         if dt.kind == "U":
+            if not isinstance(v, str):
+                raise _err(key, "fill_value", f"expected a string for {dt}, got {_short(v)}")
+            if len(v) > dt.itemsize // 4:
+                raise _err(key, "fill_value", f"{_short(v)} is longer than {dt} holds")
             return np.array(v, dtype=dt)[()]
         if dt.kind == "b":
-            if not isinstance(v, (bool, int)):
-                raise _err(key, "fill_value", f"expected true/false, got {v!r}")
+            if not isinstance(v, bool) and v not in (0, 1):
+                raise _err(key, "fill_value", f"expected true/false, got {_short(v)}")
             return np.bool_(v)
         if dt.kind in "iu":
             if isinstance(v, float) and v.is_integer():
@@ -269,7 +333,11 @@ def fill_value_from_json(v: Any, dt: np.dtype, key: str) -> Any:
                 raise _err(key, "fill_value", f"expected an integer for {dt}, got {v!r}")
             return np.array(v, dtype=dt)[()]
         if dt.kind in "mM":
-            return np.array(int(v), dtype="i8").view(dt)[()]
+            if isinstance(v, str) and v == "NaT":
+                return np.array("NaT", dtype=dt)[()]
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise _err(key, "fill_value", f"expected an integer for {dt}, got {_short(v)}")
+            return np.array(v, dtype="i8").view(dt)[()]
         if dt.kind == "f":
             return dt.type(_float_from_json(v, dt, key))
         if dt.kind == "c":
@@ -318,7 +386,12 @@ class ArrayMeta:
         return self.sharding.chunk_shape if self.sharding is not None else self.chunks
 
     def with_shape(self, shape: tuple[int, ...]) -> "ArrayMeta":
-        return replace(self, shape=tuple(shape))
+        meta = replace(self, shape=tuple(shape))
+        try:
+            validate(meta)
+        except _Error as e:
+            raise _err("new shape", e.fieldname, str(e)) from None
+        return meta
 
     # -- chunk keys ----------------------------------------------------------------
     def chunk_key(self, coords: tuple[int, ...]) -> str:
@@ -426,15 +499,32 @@ def load_json(raw: bytes, key: str) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
         raise MetadataError(f"{key}: invalid JSON ({e})") from None
+    except RecursionError:
+        raise MetadataError(f"{key}: invalid JSON (nested too deeply)") from None
 
 
 def _int_tuple(doc: dict, name: str, key: str) -> tuple[int, ...]:
-    v = doc.get(name)
-    if not isinstance(v, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in v):
-        raise _err(key, name, f"expected a list of integers, got {v!r}")
-    if any(i < 0 for i in v):
-        raise _err(key, name, f"negative values in {v!r}")
-    return tuple(v)
+    try:
+        return check_shape(doc.get(name), name)
+    except _Error as e:
+        raise _err(key, name, str(e)) from None
+
+
+def _v2_codec(config: Any, key: str, fieldname: str) -> Codec:
+    if not isinstance(config, dict) or not isinstance(config.get("id"), str):
+        raise _err(key, fieldname, f"expected a codec configuration {{\"id\": ..., ...}}, got {_short(config)}")
+    return _make_codec(get_codec, config, key, fieldname)
+
+
+def _make_codec(factory: Any, config: Any, key: str, fieldname: str) -> Codec:
+    """A codec from its configuration; a codec refusing its parameters (whatever it
+    raises) becomes a MetadataError naming the document and the field."""
+    try:
+        return factory(config)
+    except MetadataError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, RecursionError) as e:
+        raise _err(key, fieldname, f"{type(e).__name__}: {e}") from None
 
 
 def parse_v2(doc: Any, key: str = V2_ARRAY_KEY) -> ArrayMeta:
@@ -456,20 +546,17 @@ def parse_v2(doc: Any, key: str = V2_ARRAY_KEY) -> ArrayMeta:
     sep = doc.get("dimension_separator", ".") or "."
     if sep not in (".", "/"):
         raise _err(key, "dimension_separator", f"expected '.' or '/', got {sep!r}")
-    try:
-        comp = doc.get("compressor")
-        compressors = [get_codec(comp)] if comp is not None else []
-    except (ValueError, TypeError) as e:
-        raise _err(key, "compressor", str(e)) from None
-    try:
-        filters = [get_codec(f) for f in (doc.get("filters") or [])]
-    except (ValueError, TypeError) as e:
-        raise _err(key, "filters", str(e)) from None
+    comp = doc.get("compressor")
+    compressors = [_v2_codec(comp, key, "compressor")] if comp is not None else []
+    flts = doc.get("filters")
+    if flts is not None and not isinstance(flts, list):
+        raise _err(key, "filters", f"expected a list or null, got {_short(flts)}")
+    filters = [_v2_codec(f, key, "filters") for f in (flts or [])]
     fill = fill_value_from_json(doc.get("fill_value"), dt, key)
     meta = ArrayMeta(2, shape, chunks, dt, fill, order, filters, None, compressors,
                      endian=dt.byteorder if dt.byteorder in "<>" else "<", separator=sep, key_encoding="v2")
     _vlen_bytes_fill_from_json(meta, key)
-    return finish(meta)
+    return finish(meta, key)
 
 
 def parse_v3(doc: Any, key: str = V3_KEY) -> ArrayMeta:
@@ -483,23 +570,30 @@ def parse_v3(doc: Any, key: str = V3_KEY) -> ArrayMeta:
     shape = _int_tuple(doc, "shape", key)
     grid = doc.get("chunk_grid")
     if not isinstance(grid, dict) or grid.get("name") != "regular":
-        raise _err(key, "chunk_grid", f"only the regular chunk grid is supported, got {grid!r}")
-    chunks = _int_tuple(grid.get("configuration") or {}, "chunk_shape", key)
+        raise _err(key, "chunk_grid", f"only the regular chunk grid is supported, got {_short(grid)}")
+    gcfg = _config_of(grid, key, "chunk_grid")
+    try:
+        chunks = check_shape(gcfg.get("chunk_shape"), "chunk_grid")
+    except _Error as e:
+        raise _err(key, "chunk_grid", f"chunk_shape: {e}") from None
     if len(chunks) != len(shape) or any(c == 0 for c in chunks):
         raise _err(key, "chunk_grid", f"chunk_shape {list(chunks)} does not fit shape {list(shape)}")
+    if "data_type" not in doc:
+        raise _err(key, "data_type", "missing")
     dt = dtype_from_v3(doc.get("data_type"), key)
-    cke = doc.get("chunk_key_encoding") or {"name": "default"}
+    cke = doc.get("chunk_key_encoding")
+    cke = {"name": "default"} if cke is None else cke
     enc = cke.get("name") if isinstance(cke, dict) else None
     if enc not in ("default", "v2"):
-        raise _err(key, "chunk_key_encoding", f"unsupported {cke!r}")
-    sep = (cke.get("configuration") or {}).get("separator", "/" if enc == "default" else ".")
+        raise _err(key, "chunk_key_encoding", f"unsupported {_short(cke)}")
+    sep = _config_of(cke, key, "chunk_key_encoding").get("separator", "/" if enc == "default" else ".")
     if sep not in (".", "/"):
-        raise _err(key, "chunk_key_encoding", f"bad separator {sep!r}")
+        raise _err(key, "chunk_key_encoding", f"bad separator {_short(sep)}")
     if doc.get("storage_transformers"):
         raise _err(key, "storage_transformers", "storage transformers are not supported")
     codecs = doc.get("codecs")
     if not isinstance(codecs, list) or not codecs:
-        raise _err(key, "codecs", f"expected a non-empty list, got {codecs!r}")
+        raise _err(key, "codecs", f"expected a non-empty list, got {_short(codecs)}")
     order, filters, serializer, compressors, endian, sharding = _parse_chain(codecs, len(shape), key)
     if sharding is not None:
         try:
@@ -507,29 +601,50 @@ def parse_v3(doc: Any, key: str = V3_KEY) -> ArrayMeta:
         except ValueError as e:
             raise _err(key, "codecs", str(e)) from None
     fill = fill_value_from_json(doc.get("fill_value"), dt, key)
-    attrs = doc.get("attributes") or {}
+    attrs = doc.get("attributes")
+    attrs = {} if attrs is None else attrs
+    if not isinstance(attrs, dict):
+        raise _err(key, "attributes", f"expected a JSON object, got {_short(attrs)}")
     meta = ArrayMeta(3, shape, chunks, dt, fill, order, filters, serializer, compressors, endian=endian,
                      separator=sep, key_encoding=enc, dimension_names=doc.get("dimension_names"),
                      attributes=attrs, sharding=sharding)
     _vlen_bytes_fill_from_json(meta, key)
-    return finish(meta)
+    return finish(meta, key)
 
 
-def _parse_chain(codecs: Any, ndim: int, key: str) -> tuple:
+def _config_of(entry: dict, key: str, fieldname: str) -> dict:
+    """The ``configuration`` member of a v3 entry: a JSON object (absent: empty)."""
+    cfg = entry.get("configuration")
+    if cfg is None:
+        return {}
+    if not isinstance(cfg, dict):
+        raise _err(key, fieldname, f"configuration must be a JSON object, got {_short(cfg)}")
+    return cfg
+
+
+def _parse_chain(codecs: Any, ndim: int, key: str, depth: int = 0) -> tuple:
     """Parse a v3 codec list into (order, filters, serializer, compressors, endian,
     sharding); a ``sharding_indexed`` serializer contributes its inner chain."""
     if not isinstance(codecs, list) or not codecs:
-        raise _err(key, "codecs", f"expected a non-empty list, got {codecs!r}")
+        raise _err(key, "codecs", f"expected a non-empty list, got {_short(codecs)}")
+    if depth > 8:
+        raise _err(key, "codecs", "sharding_indexed nested too deeply")
     order, filters, serializer, compressors, endian = "C", [], None, [], "<"
     sharding = None
     seen_serializer = False
     for entry in codecs:
-        name = entry.get("name") if isinstance(entry, dict) else entry
-        cfg = (entry.get("configuration") if isinstance(entry, dict) else None) or {}
+        if isinstance(entry, str):
+            entry = {"name": entry}
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise _err(key, "codecs", f"expected {{\"name\": str, \"configuration\": {{...}}}}, got {_short(entry)}")
+        name = entry["name"]
+        cfg = _config_of(entry, key, "codecs")
         if sharding is not None:
             raise _err(key, "codecs", f"codec {name!r} after sharding_indexed is not supported")
         if name == "transpose":
-            perm = list(cfg.get("order", []))
+            perm = cfg.get("order", [])
+            if not isinstance(perm, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in perm):
+                raise _err(key, "codecs", f"transpose order must be a list of integers, got {_short(perm)}")
             n = ndim
             if perm == list(range(n)):
                 continue
@@ -538,13 +653,16 @@ def _parse_chain(codecs: Any, ndim: int, key: str) -> tuple:
                 continue
             raise _err(key, "codecs", f"transpose order {perm} is not supported (only C or F)")
         if name == "bytes":
-            endian = "<" if cfg.get("endian", "little") == "little" else ">"
+            e = cfg.get("endian", "little")
+            if e not in ("little", "big"):
+                raise _err(key, "codecs", f"bytes endian must be 'little' or 'big', got {_short(e)}")
+            endian = "<" if e == "little" else ">"
             seen_serializer = True
             continue
         if name == "sharding_indexed":
             if seen_serializer or filters or order != "C":
                 raise _err(key, "codecs", "codecs before sharding_indexed are not supported")
-            order, filters, serializer, compressors, endian, nested = _parse_chain(cfg.get("codecs"), ndim, key)
+            order, filters, serializer, compressors, endian, nested = _parse_chain(cfg.get("codecs"), ndim, key, depth + 1)
             try:
                 sharding = ShardingSpec.from_config(cfg, nested, key)
             except ValueError as e:
@@ -559,10 +677,7 @@ def _parse_chain(codecs: Any, ndim: int, key: str) -> tuple:
                     raise _err(key, "codecs", str(e)) from None
             seen_serializer = True
             continue
-        try:
-            codec = get_codec_v3(entry)
-        except (ValueError, TypeError) as e:
-            raise _err(key, "codecs", str(e)) from None
+        codec = _make_codec(get_codec_v3, entry, key, "codecs")
         if codec.kind == "object":
             serializer, seen_serializer = codec, True
         elif seen_serializer:
@@ -584,8 +699,13 @@ def _vlen_bytes_fill_from_json(meta: ArrayMeta, key: str) -> None:
             raise _err(key, "fill_value", f"{meta.fill_value!r} is not base64-encoded bytes ({e})") from None
 
 
-def finish(meta: ArrayMeta) -> ArrayMeta:
-    """Fill dtype-dependent codec parameters (e.g. Blosc typesize)."""
+def finish(meta: ArrayMeta, key: str = "array metadata") -> ArrayMeta:
+    """Validate (:func:`chunkzip.validate.validate`: every path ends here) and fill
+    dtype-dependent codec parameters (e.g. Blosc typesize)."""
+    try:
+        validate(meta)
+    except _Error as e:
+        raise _err(key, e.fieldname, str(e)) from None
     item = meta.dtype if meta.dtype.kind != "O" else np.dtype("u1")
     meta.compressors = [c.evolve(item) for c in meta.compressors]
     meta.filters = [f.evolve(item) for f in meta.filters]

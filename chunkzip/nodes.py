@@ -75,11 +75,12 @@ def join(path: str, name: str) -> str:
     return f"{path}/{name}" if path else name
 
 
-def _attrs(doc: Any, key: str) -> dict:
+def _attrs(doc: Any, key: str, field: str | None = None) -> dict:
     if doc is None:
         return {}
     if not isinstance(doc, dict):
-        raise MetadataError(f"{key}: expected a JSON object of attributes, got {type(doc).__name__}")
+        where = f"{key}: field {field!r}" if field else key
+        raise MetadataError(f"{where}: expected a JSON object of attributes, got {type(doc).__name__}")
     return doc
 
 
@@ -92,7 +93,7 @@ def node_from_v3_doc(doc: Any, key: str) -> Node:
     kind = doc.get("node_type")
     if kind not in ("array", "group"):
         raise MetadataError(f"{key}: field 'node_type': expected 'array' or 'group', got {kind!r}")
-    return Node(kind, 3, doc, _attrs(doc.get("attributes"), key))
+    return Node(kind, 3, doc, _attrs(doc.get("attributes"), key, "attributes"))
 
 
 def read_node(store: Any, path: str, zarr_format: int | None = None) -> Node | None:

@@ -10,6 +10,7 @@ fill value are deleted instead of stored.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import itertools
 import math
 import os
@@ -100,7 +101,8 @@ def run_batched(fn: Callable[[Any], None], items: Sequence[Any], item_bytes: int
         finally:
             _in_worker.active = False
 
-    futures = [pool.submit(task, bounds[i], bounds[i + 1]) for i in range(ntasks)]
+    # each task runs in a copy of the caller's context (``with config.set(...)`` values)
+    futures = [pool.submit(contextvars.copy_context().run, task, bounds[i], bounds[i + 1]) for i in range(ntasks)]
     errors = []
     for f in futures:
         try:
@@ -135,6 +137,11 @@ class ChunkCodec:
         # decode straight into a caller's buffer: raw layout equals the array's layout
         self.direct = (not self.is_object and self.raw_dtype == self.dtype
                        and len(self.stages) <= 1 and all(hasattr(s, "decode") for s in self.stages))
+        # the first bytes→bytes stage to decode into a buffer of the size it must produce
+        # (a bound on every decoder: a decompression bomb fails at one chunk's size)
+        self._bounded_stage = len(meta.filters) + (1 if meta.serializer else 0)
+        self._bounded_nbytes = encoded_filters_nbytes(meta, self.count) \
+            if meta.compressors and meta.serializer is None and not self.is_object else None
 
     # -- encode --------------------------------------------------------------------------
     def encode(self, chunk: np.ndarray) -> bytes:
@@ -165,8 +172,12 @@ class ChunkCodec:
                     target.view(np.uint8)[:] = np.frombuffer(raw, dtype=np.uint8)
                 return out
             data = raw
-            for codec in reversed(self.stages):
-                data = codec.decode(data)
+            for i in range(len(self.stages) - 1, -1, -1):
+                codec = self.stages[i]
+                if i == self._bounded_stage and self._bounded_nbytes is not None:
+                    data = codec.decode(data, out=np.empty(self._bounded_nbytes, np.uint8))
+                else:
+                    data = codec.decode(data)
         except ChunkDecodeError as e:
             raise ChunkDecodeError(f"chunk {key!r}: {e}") from None
         except Exception as e:
@@ -196,6 +207,20 @@ class ChunkCodec:
             out[...] = arr
             return out
         return arr
+
+
+def encoded_filters_nbytes(meta: ArrayMeta, count: int) -> int | None:
+    """Bytes the filters make of a chunk of ``count`` elements (what the first compressor
+    decodes to), or None when a filter's output size depends on the data."""
+    nbytes = count * meta.dtype.itemsize
+    for f in meta.filters:
+        if f.codec_id in ("shuffle", "bitround"):
+            continue
+        enc = getattr(f, "astype", None) or getattr(f, "encode_dtype", None)
+        if enc is None or f.codec_id not in ("delta", "fixedscaleoffset", "quantize", "astype"):
+            return None
+        nbytes = count * np.dtype(enc).itemsize
+    return nbytes
 
 
 def put(chunk: np.ndarray, selection: Any, value: Any) -> None:
@@ -354,7 +379,7 @@ class Pipeline:
         pool, nthreads = _get_pool()
         if blocking_io and nthreads > 1:
             pool, nthreads = _get_io_pool()
-        futures = [pool.submit(fn) for _ in range(min(nthreads, nchunks) - 1)]
+        futures = [pool.submit(contextvars.copy_context().run, fn) for _ in range(min(nthreads, nchunks) - 1)]
         errors = []
         nfail = 0
         try:

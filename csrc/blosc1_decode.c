@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "blosc1.h"
+#include "blosc1_frame.h"
 #include "blosc2.h"
 
-#define MAX_BLOSC1_RATIO 65536 /* no legitimate Blosc1 frame expands more than this */
 
 static int32_t le32(const uint8_t *p) {
   return (int32_t)((uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
@@ -35,69 +35,26 @@ static int bad(char *msg, size_t msglen, int code, const char *text) {
 
 int cz_blosc1_check_frame(const uint8_t *p, size_t n, cz_blosc_frame *fi, char *msg,
                           size_t msglen) {
-  int extended, memcpyed, special = 0;
-  int64_t header_len, nblocks;
+  /* the rules live in one place, csrc/blosc1_frame.h (only Blosc1 frames as c-blosc 1.x
+     and numcodecs write them); this adds c-blosc2's own header check and a message */
+  cz_frame_info ci;
   size_t vnbytes = 0;
-  if (n < 16) {
-    if (msglen) snprintf(msg, msglen, "not a Blosc frame: %zu bytes, a header needs 16", n);
-    return CZ_BLOSC_ECORRUPT;
+  int rc = cz_blosc1_frame_check(p, n > (size_t)INT64_MAX ? INT64_MAX : (int64_t)n, -1, &ci);
+  if (n >= 16) {
+    fi->version = ci.version;
+    fi->flags = ci.flags;
+    fi->typesize = ci.typesize;
+    fi->nbytes = (int32_t)ci.nbytes;
+    fi->blocksize = (int32_t)ci.blocksize;
+    fi->cbytes = (int32_t)ci.cbytes;
   }
-  fi->version = p[0];
-  fi->flags = p[2];
-  fi->typesize = p[3];
-  fi->nbytes = le32(p + 4);
-  fi->blocksize = le32(p + 8);
-  fi->cbytes = le32(p + 12);
-  if (fi->version < 1 || fi->version > 6) {
-    if (msglen) snprintf(msg, msglen, "not a Blosc frame (format version byte %d)", fi->version);
-    return CZ_BLOSC_ECORRUPT;
-  }
-  if (fi->nbytes < 0 || fi->blocksize < 0 || fi->cbytes < 16)
-    return bad(msg, msglen, CZ_BLOSC_ECORRUPT, "corrupt Blosc header (negative sizes)");
-  if ((size_t)fi->cbytes > n) {
+  if (rc == CZ_FRAME_CBYTES) {
     if (msglen)
-      snprintf(msg, msglen, "truncated Blosc frame: header says %d bytes, buffer has %zu",
-               (int)fi->cbytes, n);
+      snprintf(msg, msglen, "%s (header: %lld bytes, buffer: %zu)", cz_blosc1_frame_error(rc),
+               (long long)ci.cbytes, n);
     return CZ_BLOSC_ECORRUPT;
   }
-  if ((size_t)fi->nbytes > CZ_BLOSC1_MAX_BUFFERSIZE) {
-    if (msglen)
-      snprintf(msg, msglen, "corrupt Blosc header: %d bytes exceeds the format limit",
-               (int)fi->nbytes);
-    return CZ_BLOSC_ECORRUPT;
-  }
-  extended = fi->version >= 3 && (fi->flags & 0x05) == 0x05;
-  header_len = extended ? 32 : 16;
-  if (fi->cbytes < header_len)
-    return bad(msg, msglen, CZ_BLOSC_ECORRUPT, "truncated Blosc frame (extended header)");
-  if (extended) {
-    if (p[31] & 0x08)
-      return bad(msg, msglen, CZ_BLOSC_ECORRUPT,
-                 "lazy Blosc chunks (frame-backed) are not supported");
-    special = ((p[31] >> 4) & 0x07) != 0;
-  }
-  memcpyed = (fi->flags & 0x02) != 0;
-  if (fi->nbytes > 0 && !special) {
-    if (fi->blocksize <= 0 || fi->blocksize > fi->nbytes)
-      return bad(msg, msglen, CZ_BLOSC_ECORRUPT, "corrupt Blosc header: bad blocksize");
-    if (memcpyed) {
-      if ((int64_t)fi->cbytes != (int64_t)fi->nbytes + header_len)
-        return bad(msg, msglen, CZ_BLOSC_ECORRUPT,
-                   "corrupt Blosc header: memcpyed frame size mismatch");
-    } else if (fi->version <= 2) {
-      nblocks = ((int64_t)fi->nbytes + fi->blocksize - 1) / fi->blocksize;
-      if (header_len + 4 * nblocks > fi->cbytes)
-        return bad(msg, msglen, CZ_BLOSC_ECORRUPT,
-                   "corrupt Blosc frame: block offsets do not fit");
-      if ((int64_t)fi->nbytes > (int64_t)fi->cbytes * MAX_BLOSC1_RATIO) {
-        if (msglen)
-          snprintf(msg, msglen,
-                   "corrupt Blosc header: %d bytes cannot come from a %d-byte Blosc1 frame",
-                   (int)fi->nbytes, (int)fi->cbytes);
-        return CZ_BLOSC_ECORRUPT;
-      }
-    }
-  }
+  if (rc != CZ_FRAME_OK) return bad(msg, msglen, CZ_BLOSC_ECORRUPT, cz_blosc1_frame_error(rc));
   if (fi->nbytes > 0 && blosc1_cbuffer_validate(p, (size_t)fi->cbytes, &vnbytes) < 0)
     return bad(msg, msglen, CZ_BLOSC_ECORRUPT, "corrupt Blosc frame (header validation failed)");
   return 0;

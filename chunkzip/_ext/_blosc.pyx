@@ -1,9 +1,12 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Blosc: write Blosc1 frames (csrc/blosc1.c), read any Blosc frame through c-blosc2.
+"""Blosc: write Blosc1 frames (csrc/blosc1.c), read them through c-blosc2.
 
 Blosc1 frames (format version 2, 16-byte header) are what c-blosc 1.x -- numcodecs,
 zarr-python, tensorstore -- can read; c-blosc2 itself writes newer frames they reject.
-Decoding goes through libblosc2 from the python-blosc2 wheel, which reads both kinds.
+Decoding goes through libblosc2 from the python-blosc2 wheel after the frame has passed
+the validator shared with the read kernel (csrc/blosc1_frame.h): only Blosc1 frames, as
+numcodecs writes them, are chunks of the Zarr ``blosc`` codec (c-blosc2's own frames,
+e.g. its "uninitialised" special chunks, are refused).
 
 Every C call runs without the GIL, with a fresh context per call (no global Blosc
 state), so the functions may be called from many threads at once.
@@ -71,12 +74,16 @@ from chunkzip._ext.buffers import as_u8 as _as_u8
 ctypedef cz_blosc_frame frame_info
 
 
-cdef frame_info _check_frame(const uint8_t *p, Py_ssize_t n) except *:
-    """Validate a Blosc frame header against the buffer; raise ValueError if corrupt."""
+cdef frame_info _check_frame(const uint8_t *p, Py_ssize_t n, int64_t expected=-1) except *:
+    """Validate a Blosc frame against the buffer (and the expected decoded size, when
+    not -1) with the validator the read kernel uses too; raise ValueError if it is not
+    a valid Blosc1 frame."""
     cdef frame_info fi
     cdef char msg[256]
     if cz_blosc1_check_frame(p, <size_t>n, &fi, msg, sizeof(msg)) != 0:
         raise ValueError(msg.decode())
+    if expected >= 0 and fi.nbytes != expected:
+        raise ValueError(f"Blosc frame decodes to {fi.nbytes} bytes, the chunk has {expected}")
     return fi
 
 
@@ -188,7 +195,7 @@ cdef int _nthreads_for(int nthreads, frame_info *fi) noexcept:
 
 
 def decompress(src, out=None, int nthreads=1):
-    """Decode a Blosc frame (any format version c-blosc2 reads).
+    """Decode a Blosc1 frame.
 
     Returns ``bytes``, or ``out`` filled when given (a writable contiguous buffer of
     exactly the decoded size).  Corrupt or truncated input raises ``ValueError`` or

@@ -105,6 +105,9 @@ cdef extern from *:
                             size_t* sourceLen) nogil
 
 
+#: largest output of a decode without ``out`` (chunkzip.validate.MAX_CHUNK_BYTES)
+MAX_DECODED_BYTES = 2**31 - 1 - 16
+
 ZSTD_MIN_LEVEL = ZSTD_minCLevel()
 ZSTD_MAX_LEVEL = ZSTD_maxCLevel()
 ZSTD_VERSION_NUMBER = ZSTD_versionNumber()
@@ -143,8 +146,25 @@ cdef int _get_src(object obj, Py_buffer* view) except -1:
     return 0
 
 
+cdef int _check_not_object(object obj) except -1:
+    """Refuse buffers of Python object pointers (writing bytes there corrupts memory)."""
+    if isinstance(obj, (bytes, bytearray)):
+        return 0
+    if isinstance(obj, np.ndarray):
+        dt = obj.dtype
+    else:
+        try:
+            dt = np.asarray(memoryview(obj)).dtype
+        except (TypeError, ValueError, NotImplementedError):
+            return 0  # not a buffer NumPy understands: PyObject_GetBuffer decides
+    if dt.hasobject:
+        raise ValueError("out must not be an object array")
+    return 0
+
+
 cdef int _get_out(object obj, Py_buffer* view, size_t expected) except -1:
     """Writable contiguous view of ``out`` whose size must be ``expected`` bytes."""
+    _check_not_object(obj)
     try:
         PyObject_GetBuffer(obj, view, PyBUF_ANY_CONTIGUOUS | PyBUF_WRITABLE)
     except (BufferError, TypeError, ValueError):
@@ -230,32 +250,60 @@ def zstd_content_size(src):
     return n
 
 
-def _zstd_stream_decompress(src, out=None):
-    """Decode frames that do not record their content size (streaming encoders)."""
-    import zstandard
-
-    data = bytes(src) if not isinstance(src, bytes) else src
-    chunks = []
-    try:
-        while data:
-            dobj = zstandard.ZstdDecompressor().decompressobj()
-            chunks.append(dobj.decompress(data))
-            if not dobj.eof:
-                raise ValueError("Zstd decompression error: truncated frame")
-            data = dobj.unused_data
-    except zstandard.ZstdError as e:
-        raise RuntimeError(f"Zstd decompression error: {e}") from None
-    cdef bytes result = b"".join(chunks)
-    if out is None:
-        return result
+cdef object _zstd_unsized(Py_buffer* sb, object out):
+    """Decode frames that do not record their content size (streaming encoders), at
+    most into ``out``'s size -- or the ratio bound, capped at MAX_DECODED_BYTES -- and
+    report data that do not fit as corrupt, instead of growing without bound."""
     cdef Py_buffer ob
-    cdef size_t n = <size_t>len(result)
-    _get_out(out, &ob, n)
+    cdef bint have_out = False
+    cdef PyObject* raw = NULL
+    cdef ZSTD_DCtx* dctx = NULL
+    cdef size_t cap, r = 0
+    cdef char* dst
+    cdef char dummy[1]
+    cdef bint nomem = False
     try:
-        memcpy(ob.buf, PyBytes_AS_STRING(result), n)
+        if out is not None:
+            _check_not_object(out)
+            try:
+                PyObject_GetBuffer(out, &ob, PyBUF_ANY_CONTIGUOUS | PyBUF_WRITABLE)
+            except (BufferError, TypeError, ValueError):
+                raise ValueError(
+                    f"out must be a writable contiguous buffer, got {type(out).__name__}"
+                ) from None
+            have_out = True
+            cap = <size_t>ob.len
+            dst = <char*>ob.buf if cap else dummy
+        else:
+            cap = <size_t>sb.len * _ZSTD_MAX_RATIO + 1024
+            if cap > <size_t>MAX_DECODED_BYTES:
+                cap = <size_t>MAX_DECODED_BYTES
+            raw = _alloc_bytes(cap)
+            dst = PyBytes_AS_STRING(<object>raw)
+        with nogil:
+            dctx = ZSTD_createDCtx()
+            if dctx == NULL:
+                nomem = True
+            else:
+                r = ZSTD_decompressDCtx(dctx, dst, cap, sb.buf, <size_t>sb.len)
+                ZSTD_freeDCtx(dctx)
+        if nomem:
+            raise MemoryError("cannot create a Zstd decompression context")
+        if ZSTD_isError(r):
+            msg = ZSTD_getErrorName(r).decode()
+            if "too small" in msg:
+                raise ValueError(f"Zstd decompression error: the data decode to more than {cap} bytes"
+                                 + (" (the size of out)" if have_out else "; the input is corrupt"))
+            raise RuntimeError(f"Zstd decompression error: {msg}")
+        if have_out:
+            if r != cap:
+                raise ValueError(f"out has {cap} bytes, but the decoded data has {r} bytes")
+            return out
+        return _own_bytes(&raw, <Py_ssize_t>r)
     finally:
-        PyBuffer_Release(&ob)
-    return out
+        Py_XDECREF(raw)
+        if have_out:
+            PyBuffer_Release(&ob)
 
 
 def zstd_decompress(src, out=None):
@@ -278,7 +326,7 @@ def zstd_decompress(src, out=None):
         if total == CZ_ZSTD_ERROR:
             raise RuntimeError("Zstd decompression error: invalid or truncated frame")
         if total == CZ_ZSTD_UNKNOWN:
-            return _zstd_stream_decompress(src, out)
+            return _zstd_unsized(&sb, out)
         n = <size_t>total
         if out is not None:
             _get_out(out, &ob, n)

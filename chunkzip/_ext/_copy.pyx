@@ -26,7 +26,7 @@ from libc.errno cimport errno, ENOENT, ENOTDIR
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy
-from posix.fcntl cimport O_RDONLY, open as c_open
+from posix.fcntl cimport O_CLOEXEC, O_NONBLOCK, O_RDONLY, open as c_open
 from posix.stat cimport fstat, struct_stat
 from posix.unistd cimport close as c_close, read as c_read
 
@@ -93,10 +93,15 @@ cdef struct Batch:
 
 
 cdef int _fetch(Batch *b, int64_t k, const uint8_t **data, int64_t *size) noexcept nogil:
-    """Compressed bytes of chunk k: 0 ok, 2 missing, 1 cannot (caller falls back)."""
+    """Compressed bytes of chunk k: 0 ok, 2 missing, 1 cannot (caller falls back).
+
+    Files are read up to the largest valid chunk plus one byte, never further: a chunk
+    that is longer (a symlink to ``/dev/zero``, garbage), a directory (EISDIR) or a FIFO
+    (opened non-blocking: EAGAIN or an empty read) goes to the generic path, which
+    reports it."""
     cdef int fd
     cdef struct_stat st
-    cdef int64_t n, got
+    cdef int64_t n, got, maxlen
     cdef ssize_t r
     cdef uint8_t *nb
     if not b.from_files:
@@ -107,33 +112,40 @@ cdef int _fetch(Batch *b, int64_t k, const uint8_t **data, int64_t *size) noexce
         return 0
     if b.src[k] == NULL:
         return 1
-    fd = c_open(<const char *>b.src[k], O_RDONLY)
+    fd = c_open(<const char *>b.src[k], O_RDONLY | O_NONBLOCK | O_CLOEXEC)
     if fd < 0:
         return 2 if (errno == ENOENT or errno == ENOTDIR) else 1
+    maxlen = b.nbytes + (16 if b.kind == KIND_BLOSC else 0)
     if b.fcap == 0:
-        # small chunks: room for any valid frame of the chunk's size, so no fstat per
-        # file; big ones: the file's size (compressed frames are often much smaller,
-        # and a buffer above malloc's mmap threshold costs a page fault per page)
-        b.fcap = b.nbytes + 256
+        # small chunks: room for any valid chunk, so no fstat per file; big ones: the
+        # file's size (compressed frames are often much smaller, and a buffer above
+        # malloc's mmap threshold costs a page fault per page)
+        b.fcap = maxlen + 1
         if b.fcap > (1 << 20):
             if fstat(fd, &st) != 0:
                 c_close(fd)
                 return 1
-            b.fcap = st.st_size + 1
+            if st.st_size + 1 < b.fcap:
+                b.fcap = st.st_size + 1
         b.fbuf = <uint8_t *>malloc(<size_t>b.fcap)
         if b.fbuf == NULL:
             b.fcap = 0
             c_close(fd)
             return 1
     got = 0
-    while True:  # read until EOF
-        if got == b.fcap:  # bigger than expected (a corrupt chunk?): grow
+    while True:  # read until EOF, or one byte past the largest valid chunk
+        if got == b.fcap:
+            if got > maxlen:  # too long for a valid chunk
+                c_close(fd)
+                return 1
             if fstat(fd, &st) != 0:
                 c_close(fd)
                 return 1
             n = st.st_size + 1
             if n <= b.fcap:
                 n = b.fcap * 2
+            if n > maxlen + 1:
+                n = maxlen + 1
             nb = <uint8_t *>realloc(b.fbuf, <size_t>n)
             if nb == NULL:
                 c_close(fd)
@@ -147,9 +159,19 @@ cdef int _fetch(Batch *b, int64_t k, const uint8_t **data, int64_t *size) noexce
             break
         got += r
     c_close(fd)
+    if got > maxlen:
+        return 1
     data[0] = b.fbuf
     size[0] = got
     return 0
+
+
+cdef inline uint8_t *_scratch(Batch *b) noexcept nogil:
+    """The scratch chunk, allocated at the first chunk that needs it (a read of missing
+    chunks allocates nothing); NULL when out of memory."""
+    if b.scratch == NULL:
+        b.scratch = <uint8_t *>malloc(<size_t>(b.nbytes if b.nbytes else 1))
+    return b.scratch
 
 
 cdef int _decode(Batch *b, const uint8_t *p, int64_t n, uint8_t *dest,
@@ -182,25 +204,25 @@ cdef int _decode(Batch *b, const uint8_t *p, int64_t n, uint8_t *dest,
         # several Blosc threads only pay off for big frames of several blocks (as in
         # _blosc.decompress); batches of many chunks run with one thread per caller
         nthr = 1
-        if b.nthreads > 1 and nbytes >= 256 * 1024 and blocksize > 0 and nbytes > blocksize:
+        if b.nthreads > 1 and fi.nbytes >= 256 * 1024 and fi.nbytes > fi.blocksize:
             nthr = b.nthreads
-        b.dctx = new_dctx(nthr, typesize)
+        b.dctx = new_dctx(nthr, fi.typesize)
         if b.dctx == NULL:
             return 1
-    if 0 <= lo < hi and 2 * (hi - lo) <= nbytes and 0 < blocksize < nbytes:
-        ts = typesize if typesize > 0 else 1
+    if 0 <= lo < hi and 2 * (hi - lo) <= fi.nbytes and 0 < fi.blocksize < fi.nbytes:
+        ts = fi.typesize if fi.typesize > 0 else 1
         first_item = lo // ts
         end_item = (hi + ts - 1) // ts
-        if end_item * ts > nbytes:
-            end_item = nbytes // ts
+        if end_item * ts > fi.nbytes:
+            end_item = fi.nbytes // ts
         if first_item < end_item and lo >= first_item * ts and hi <= end_item * ts:
-            if blosc2_getitem_ctx(b.dctx, p, <int32_t>cbytes, <int>first_item,
+            if blosc2_getitem_ctx(b.dctx, p, <int32_t>fi.cbytes, <int>first_item,
                                   <int>(end_item - first_item), dest + first_item * ts,
                                   <int32_t>((end_item - first_item) * ts)) \
                     != (end_item - first_item) * ts:
                 return 1
             return 0
-    if blosc2_decompress_ctx(b.dctx, p, <int32_t>cbytes, dest, <int32_t>nbytes) != nbytes:
+    if blosc2_decompress_ctx(b.dctx, p, <int32_t>fi.cbytes, dest, <int32_t>fi.nbytes) != fi.nbytes:
         return 1
     return 0
 
@@ -283,12 +305,12 @@ cdef int _batch_setup(Batch *b, const uint8_t[::1] fillv, uint8_t[::1] outv, bin
     b.out = &outv[0] if outv.shape[0] else NULL
     b.from_files = from_files
     b.fbuf, b.fcap, b.dctx, b.nthreads = NULL, 0, NULL, nthreads
-    b.scratch = <uint8_t *>malloc(<size_t>(b.nbytes if b.nbytes else 1))
+    b.scratch = NULL  # allocated when a chunk needs it (_scratch)
     b.src = <const uint8_t **>malloc(sizeof(uint8_t *) * (hi - lo))
     b.srclen = <int64_t *>malloc(sizeof(int64_t) * (hi - lo))
-    if b.scratch == NULL or b.src == NULL or b.srclen == NULL:
-        free(b.scratch); free(b.src); free(b.srclen)
-        raise MemoryError()
+    if b.src == NULL or b.srclen == NULL:
+        free(b.src); free(b.srclen)
+        raise MemoryError("out of memory for the chunk table of a read")
     cdef Py_ssize_t o, n
     for k in range(hi - lo):
         x = sources[lo + k]
@@ -364,6 +386,8 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
         sstr[d] = chunk_strides[d]
         dstr[d] = out_strides[d]
         zeros[d] = 0
+        if cshape[d] < 0 or (cshape[d] > 0 and b.nbytes > (<int64_t>0x7FFFFFFFFFFFFFFF) // cshape[d]):
+            raise ValueError(f"chunk shape {tuple(chunk_shape)} overflows the chunk byte size")
         compact[d] = 0
         b.nbytes *= cshape[d]
     if has_plen:
@@ -409,10 +433,10 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
                 if direct:
                     dest, lo_b, hi_b = b.out + doff, 0, -1
                 else:
-                    dest = b.scratch
+                    dest = _scratch(&b)
                     _byte_span(ndim, sidx, lens, sstr, compact, run, combo, k, b.itemsize,
                                &lo_b, &hi_b)
-                if _decode(&b, data, size, dest, lo_b, hi_b):
+                if dest == NULL or _decode(&b, data, size, dest, lo_b, hi_b):
                     status[k] = 1
                     nfail += 1
                     continue
@@ -452,6 +476,8 @@ def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_n
         return 0
     b.kind, b.ndim = kind, 1
     isz = b.itemsize = fillv.shape[0]
+    if chunk_nbytes < 0:
+        raise ValueError(f"bad chunk size {chunk_nbytes}")
     b.nbytes = chunk_nbytes
     _batch_setup(&b, fillv, outv, from_files, nthreads, sources, lo, hi)
     try:
@@ -478,7 +504,7 @@ def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_n
                             elif flat[i] > hi_b:
                                 hi_b = flat[i]
                         lo_b, hi_b = lo_b * isz, (hi_b + 1) * isz
-                    if _decode(&b, data, size, b.scratch, lo_b, hi_b):
+                    if _scratch(&b) == NULL or _decode(&b, data, size, b.scratch, lo_b, hi_b):
                         status[k] = 1
                         nfail += 1
                         continue

@@ -1,6 +1,7 @@
 """Buffer views shared by the Cython modules (one place for the contiguity rules)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,8 @@ def as_u8(obj: Any, writable: bool = False) -> np.ndarray:
             raise ValueError("output buffer is read-only")
         return obj.reshape(-1, order="A").view(np.uint8)
     mv = memoryview(obj)
+    if "O" in re.sub(r":[^:]*:", "", mv.format):  # Python object pointers (field names dropped)
+        raise TypeError("object arrays have no raw byte buffer")
     if not mv.contiguous:
         raise ValueError("buffer must be contiguous")
     if writable and mv.readonly:

@@ -130,8 +130,8 @@ class Blosc(Codec):
             raise ValueError(f"Blosc clevel must be in 0..9, got {clevel}")
         if shuffle not in (NOSHUFFLE, SHUFFLE, BITSHUFFLE, AUTOSHUFFLE):
             raise ValueError(f"Blosc shuffle must be -1, 0, 1 or 2, got {shuffle}")
-        if blocksize < 0:
-            raise ValueError(f"Blosc blocksize must be >= 0, got {blocksize}")
+        if not 0 <= blocksize <= 2**31 - 1:
+            raise ValueError(f"Blosc blocksize must be in [0, 2**31 - 1], got {blocksize}")
         if typesize is not None:
             if isinstance(typesize, bool) or not isinstance(typesize, (int, np.integer)) \
                     or typesize < 1:

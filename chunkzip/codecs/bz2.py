@@ -4,9 +4,10 @@ from __future__ import annotations
 import bz2 as _bz2
 from typing import Any, ClassVar
 
-from chunkzip._ext._filters import as_byte_array, copy_to_out
+from chunkzip._ext._filters import as_byte_array
 
 from .abc import Codec
+from .bounded import stream_decode
 from .registry import register_codec
 
 __all__ = ["BZ2"]
@@ -35,17 +36,9 @@ class BZ2(Codec):
         return _bz2.compress(as_byte_array(buf), self.level)
 
     def decode(self, buf: Any, out: Any = None) -> Any:
-        """Decompress ``buf``; into ``out`` (same number of bytes) when given."""
-        data = as_byte_array(buf)
-        if not data.nbytes:
-            raise ValueError("bz2 decompression error: empty input")
-        try:
-            dec = _bz2.decompress(memoryview(data))
-        except OSError as e:  # invalid data; truncated data raise ValueError
-            raise RuntimeError(f"bz2 decompression error: {e}") from None
-        if out is not None:
-            return copy_to_out(dec, out)
-        return dec
+        """Decompress ``buf``; into ``out`` (same number of bytes) when given. Decoding
+        stops one byte past the size of ``out`` (or the largest chunk): no bomb."""
+        return stream_decode("bz2", _bz2.BZ2Decompressor, OSError, buf, out)
 
 
 register_codec(BZ2)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import lzma as _lzma
 from typing import Any, ClassVar
 
-from chunkzip._ext._filters import as_byte_array, copy_to_out
+from chunkzip._ext._filters import as_byte_array
 
 from .abc import Codec
+from .bounded import stream_decode
 from .registry import register_codec
 
 __all__ = ["LZMA"]
@@ -106,18 +107,12 @@ class LZMA(Codec):
         )
 
     def decode(self, buf: Any, out: Any = None) -> Any:
-        """Decompress ``buf``; into ``out`` (same number of bytes) when given."""
+        """Decompress ``buf``; into ``out`` (same number of bytes) when given (decoding
+        stops one byte past its size, or the largest chunk's)."""
         filters = self.filters if self.format == _lzma.FORMAT_RAW else None
-        data = as_byte_array(buf)
-        try:
-            dec = _lzma.decompress(data, format=self.format, filters=filters)
-        except _lzma.LZMAError as e:
-            raise RuntimeError(f"lzma decompression error: {e}") from None
-        except EOFError as e:
-            raise ValueError(f"lzma decompression error: truncated input ({e})") from None
-        if out is not None:
-            return copy_to_out(dec, out)
-        return dec
+        fmt = self.format
+        return stream_decode("lzma", lambda: _lzma.LZMADecompressor(format=fmt, filters=filters),
+                             _lzma.LZMAError, buf, out)
 
 
 register_codec(LZMA)

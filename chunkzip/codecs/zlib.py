@@ -11,9 +11,10 @@ import zlib as _zlib
 from typing import Any, ClassVar
 
 from chunkzip._ext import _compress
-from chunkzip._ext._filters import as_byte_array, copy_to_out
+from chunkzip._ext._filters import as_byte_array
 
 from .abc import Codec
+from .bounded import check_out, stream_decode
 from .registry import register_codec
 
 __all__ = ["Zlib", "GZip"]
@@ -51,11 +52,9 @@ class Zlib(Codec):
         """Decompress ``buf``; into ``out`` (same number of bytes) when given."""
         src = as_byte_array(buf)
         if out is not None:
+            check_out(out)
             return _compress.zlib_decompress_into(src, out)
-        try:
-            return _zlib.decompress(src)
-        except _zlib.error as e:
-            raise RuntimeError(f"zlib decompression error: {e}") from None
+        return stream_decode("zlib", _zlib.decompressobj, _zlib.error, src, None, members=False)
 
 
 class GZip(Codec):
@@ -81,25 +80,10 @@ class GZip(Codec):
         return c.compress(as_byte_array(buf)) + c.flush()
 
     def decode(self, buf: Any, out: Any = None) -> Any:
-        """Decompress all gzip members in ``buf``; into ``out`` when given."""
-        data = as_byte_array(buf)
-        parts = []
-        try:
-            while True:
-                d = _zlib.decompressobj(16 + _zlib.MAX_WBITS)
-                parts.append(d.decompress(data))
-                if not d.eof:
-                    raise ValueError("gzip decompression error: truncated input")
-                rest = d.unused_data
-                if not rest.strip(b"\x00"):  # gzip allows trailing zero padding
-                    break
-                data = rest
-        except _zlib.error as e:
-            raise RuntimeError(f"gzip decompression error: {e}") from None
-        dec = parts[0] if len(parts) == 1 else b"".join(parts)
-        if out is not None:
-            return copy_to_out(dec, out)
-        return dec
+        """Decompress all gzip members in ``buf``; into ``out`` when given (decoding stops
+        one byte past its size, or the largest chunk's)."""
+        return stream_decode("gzip", lambda: _zlib.decompressobj(16 + _zlib.MAX_WBITS), _zlib.error, buf, out,
+                             padding=True)
 
 
 register_codec(Zlib)

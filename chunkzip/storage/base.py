@@ -9,6 +9,11 @@ from typing import Any, Iterable, Iterator, Sequence
 ByteRange = tuple[str, int, "int | None"]
 
 
+#: Most ``/``-separated segments a key may have (deeper paths exhaust recursion and
+#: file-system limits long before they are useful).
+MAX_KEY_DEPTH = 256
+
+
 def validate_key(key: str) -> str:
     """Refuse keys that could leave the store root (``..``, absolute, empty parts)."""
     if not isinstance(key, str):
@@ -18,6 +23,9 @@ def validate_key(key: str) -> str:
     parts = key.split("/")
     if any(p in ("", ".", "..") for p in parts):
         raise ValueError(f"invalid store key {key!r}: empty, '.' or '..' path segments are not allowed")
+    if len(parts) > MAX_KEY_DEPTH:
+        raise ValueError(f"invalid store key {key[:60]!r}...: {len(parts)} path segments, at most "
+                         f"{MAX_KEY_DEPTH} are allowed")
     return key
 
 
@@ -25,7 +33,9 @@ def normalize_path(path: str | None) -> str:
     """Normalise an array's ``path`` inside a store ('' for the root)."""
     if path is None:
         return ""
-    path = str(path).strip("/")
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a str (e.g. 'group/array'), got {type(path).__name__} {path!r}")
+    path = path.strip("/")
     if path:
         validate_key(path)
     return path

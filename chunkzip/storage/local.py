@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import stat
 import sys
 import tempfile
 import threading
@@ -13,6 +14,8 @@ from .base import Store, validate_key
 
 _TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 _counter = itertools.count()  # next() on it is atomic under the GIL
+# reads: a FIFO must not block the open; a symlink is followed (to a regular file only)
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 def _pread(fd: int, length: int, start: int) -> bytes:
@@ -81,48 +84,89 @@ class LocalStore(Store):
             directory = os.path.join(self.root, d) if d else self.root
             if directory not in self._made:
                 os.makedirs(directory, exist_ok=True)
+                self._check_inside(directory)
                 self._made.add(directory)
         tag = f"{os.getpid()}-{threading.get_ident()}-{next(_counter)}"
         return self.local_paths(keys), tag.encode()
 
-    def get(self, key: str) -> bytes | None:
+    def _open_value(self, key: str) -> tuple[int, os.stat_result] | None:
+        """An open descriptor of file ``key`` and its stat; None when absent. A key that
+        is a directory, a FIFO, a device or anything else but a regular file raises
+        OSError: it is not a value, and reading it could hang or never end (FIFOs are
+        opened non-blocking, so even the open cannot hang)."""
+        path = self._path(key)
         try:
-            with open(self._path(key), "rb") as f:
-                return f.read()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            fd = os.open(path, _READ_FLAGS)
+        except (FileNotFoundError, NotADirectoryError):
             return None
+        except IsADirectoryError:  # (Windows) opening a directory fails
+            raise IsADirectoryError(f"{self!r}: key {key!r} is a directory, not a stored value") from None
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise IsADirectoryError(f"{self!r}: key {key!r} is a directory, not a stored value")
+            if not stat.S_ISREG(st.st_mode):
+                raise OSError(f"{self!r}: key {key!r} is not a regular file (a FIFO, device or socket); refused")
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, st
+
+    def get(self, key: str) -> bytes | None:
+        """The file's bytes (at most the size ``fstat`` gives); None when absent; OSError
+        for what is not a regular file (see :meth:`_open_value`)."""
+        opened = self._open_value(key)
+        if opened is None:
+            return None
+        fd, st = opened
+        try:
+            size = st.st_size
+            data = os.read(fd, size + 1)  # one byte more than fstat said: growth shows
+            if len(data) == size:
+                return data
+            parts = [data]
+            n = len(data)
+            while n <= size:
+                b = os.read(fd, size + 1 - n)
+                if not b:
+                    break
+                parts.append(b)
+                n += len(b)
+            if n != size:
+                raise OSError(f"{self!r}: key {key!r} changed size while being read")
+            return b"".join(parts)
+        finally:
+            os.close(fd)
 
     def get_range(self, key: str, start: int, length: int | None = None) -> bytes | None:
         """Bytes ``[start, start + length)`` of file ``key`` with one ``os.pread`` (a
-        negative ``start`` counts from the end: one ``fstat`` more); None when absent."""
+        negative ``start`` counts from the end: one ``fstat`` more); None when absent;
+        OSError for what is not a regular file."""
         return self.get_ranges([(key, start, length)])[0]
 
     def get_ranges(self, ranges) -> list:
         """Ranged reads in a batch: each file is opened once for all its ranges
-        (consecutive ranges of one key, as a shard's inner chunks come)."""
+        (consecutive ranges of one key, as a shard's inner chunks come), through the same
+        regular-file check as :meth:`get`."""
         out: list = []
-        fd, fd_key, size = -1, None, None
+        fd, fd_key, size = -1, None, 0
         try:
             for key, start, length in ranges:
                 if key != fd_key:
                     if fd >= 0:
                         os.close(fd)
                         fd = -1
-                    fd_key, size = key, None
-                    try:
-                        fd = os.open(self._path(key), os.O_RDONLY | getattr(os, "O_BINARY", 0))
-                    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-                        fd = -1
+                    fd_key = key
+                    opened = self._open_value(key)
+                    if opened is not None:
+                        fd, size = opened[0], opened[1].st_size
                 if fd < 0:
                     out.append(None)
                     continue
-                if start < 0 or length is None:
-                    if size is None:
-                        size = os.fstat(fd).st_size
-                    if start < 0:
-                        start = max(size + start, 0)
-                    if length is None:
-                        length = max(size - start, 0)
+                if start < 0:
+                    start = max(size + start, 0)
+                if length is None:
+                    length = max(size - start, 0)
                 out.append(_pread(fd, length, start))
         finally:
             if fd >= 0:
@@ -141,6 +185,7 @@ class LocalStore(Store):
         directory = os.path.dirname(path)
         if directory not in self._made:
             os.makedirs(directory, exist_ok=True)
+            self._check_inside(directory)
             self._made.add(directory)
         tmp = f"{directory}{os.sep}{self._TMP_PREFIX}{os.getpid()}-{threading.get_ident()}-{next(_counter)}"
         try:
@@ -168,10 +213,24 @@ class LocalStore(Store):
                 pass
             raise
 
+    def _check_inside(self, directory: str) -> None:
+        """Refuse a directory that resolves outside the root (a symlinked directory in
+        the store): writes and deletions must not land elsewhere."""
+        real_root = os.path.realpath(self.root)
+        real = os.path.realpath(directory)
+        if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
+            raise PermissionError(f"{self!r}: {directory!r} resolves to {real!r}, outside the store root; "
+                                  "refusing to write there")
+
     def delete(self, key: str) -> None:
         self._check_writable()
+        path = self._path(key)
+        directory = os.path.dirname(path)
+        if directory not in self._made and os.path.isdir(directory):
+            self._check_inside(directory)
+            self._made.add(directory)
         try:
-            os.unlink(self._path(key))
+            os.unlink(path)
         except (FileNotFoundError, NotADirectoryError):
             pass
 
@@ -190,6 +249,45 @@ class LocalStore(Store):
                 key = rel + name
                 if key.startswith(prefix):
                     yield key
+
+    def remove_stale_temp_files(self, prefix: str = "", recursive: bool = True, min_age: float = 60.0) -> int:
+        """Delete temporary files that killed writers left below ``prefix``; return how many.
+
+        Only this store's own temporary names (``.cztmp-*``) are touched, and only those
+        older than ``min_age`` seconds whose writer is gone: its pid (part of the name)
+        no longer runs on this machine, or the file is over an hour old (a writer on
+        another machine sharing the directory). ``recursive=False`` looks only in the
+        directory ``prefix`` names (cheap enough for every open for writing).
+        """
+        import time
+
+        head = prefix.rstrip("/")
+        base = os.path.join(self.root, *head.split("/")) if head else self.root
+        if not os.path.isdir(base):
+            return 0
+        now = time.time()
+        removed = 0
+        dirs = (d for d, _, _ in os.walk(base)) if recursive else iter([base])
+        for directory in dirs:
+            try:
+                entries = list(os.scandir(directory))
+            except OSError:
+                continue
+            for e in entries:
+                if not e.name.startswith(self._TMP_PREFIX) or not e.is_file(follow_symlinks=False):
+                    continue
+                try:
+                    age = now - e.stat(follow_symlinks=False).st_mtime
+                except OSError:
+                    continue
+                if age < min_age or (age < 3600 and _pid_alive(e.name[len(self._TMP_PREFIX):].split("-", 1)[0])):
+                    continue
+                try:
+                    os.unlink(e.path)
+                    removed += 1
+                except OSError:
+                    pass
+        return removed
 
     def getsize(self, key: str = "") -> int:
         """Bytes of ``key``; for a directory (``""`` for the root), the total below it."""
@@ -274,3 +372,16 @@ class NestedDirectoryStore(LocalStore):
     """
 
     dimension_separator = "/"
+
+
+def _pid_alive(pid: str) -> bool:
+    """Whether process ``pid`` (a decimal string) runs here; True when unknown."""
+    if not pid.isdigit():
+        return True  # a random mkstemp name: only the age decides
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True
