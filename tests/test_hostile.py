@@ -31,7 +31,9 @@ from chunkzip.metadata import MetadataError
 from chunkzip.pipeline import ChunkDecodeError
 from chunkzip.storage import LocalStore, MemoryStore
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the folder holding the chunkzip under test (site-packages when installed, the source
+# tree for an in-place build): subprocesses must import that same one
+PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(cz.__file__)))
 
 
 def _both_paths(fn):
@@ -205,7 +207,7 @@ def test_5_decompression_bombs_stop_at_the_expected_size(bombs, name):
 def test_6_missing_chunk_read_under_a_memory_limit(tmp_path):
     code = textwrap.dedent(f"""
         import resource, sys
-        sys.path.insert(0, {ROOT!r})
+        sys.path.insert(0, {PKG_PARENT!r})
         import numpy as np, chunkzip as cz
         z = cz.open_array({str(tmp_path / "big")!r}, mode="w", shape=(2**30,), chunks=(2**27,),
                           dtype="u8", fill_value=42, zarr_format=2)
