@@ -22,6 +22,7 @@ import numpy as np
 
 from . import config
 from .metadata import ArrayMeta
+from .storage.local import LocalStore
 from .storage.batching import WRITE_BATCH_CHUNKS, ChunkBatch, wants_batches
 
 # ----------------------------------------------------------------------------- thread pool
@@ -142,6 +143,11 @@ class ChunkCodec:
         self._bounded_stage = len(meta.filters) + (1 if meta.serializer else 0)
         self._bounded_nbytes = encoded_filters_nbytes(meta, self.count) \
             if meta.compressors and meta.serializer is None and not self.is_object else None
+        #: largest stored chunk that can be valid (None: unknown, e.g. object chunks):
+        #: compressors and checksums add well under 1 % + a few KiB to what they encode
+        raw = encoded_filters_nbytes(meta, self.count) \
+            if meta.serializer is None and not self.is_object else None
+        self.max_stored_nbytes = None if raw is None else 2 * raw + (64 << 10)
 
     # -- encode --------------------------------------------------------------------------
     def encode(self, chunk: np.ndarray) -> bytes:
@@ -221,6 +227,19 @@ def encoded_filters_nbytes(meta: ArrayMeta, count: int) -> int | None:
             return None
         nbytes = count * np.dtype(enc).itemsize
     return nbytes
+
+
+def get_chunk(store: Any, key: str, codec: Any) -> Any:
+    """``store.get(key)``, bounded by the codec's ``max_stored_nbytes`` where the store can
+    check a value's size before reading it (directory stores): a file larger than any
+    valid chunk is a ChunkDecodeError naming the key, not a huge allocation."""
+    max_nbytes = getattr(codec, "max_stored_nbytes", None)
+    if max_nbytes is None or not isinstance(store, LocalStore):
+        return store.get(key)
+    try:
+        return store.get(key, max_nbytes)
+    except ValueError as e:
+        raise ChunkDecodeError(f"chunk {key!r} could not be read: {e}") from None
 
 
 def put(chunk: np.ndarray, selection: Any, value: Any) -> None:
@@ -604,7 +623,7 @@ class Pipeline:
 
         def one(p: Any) -> None:
             key = key_of(p.chunk_coords)
-            raw = store.get(key)
+            raw = get_chunk(store, key, codec)
             if raw is None:
                 out[p.out_selection] = fill
                 return
@@ -622,7 +641,7 @@ class Pipeline:
 
     def read_chunk(self, coords: tuple[int, ...]) -> np.ndarray | None:
         key = self.key(coords)
-        raw = self.store.get(key)
+        raw = get_chunk(self.store, key, self.codec)
         return None if raw is None else self.codec.decode(raw, key)
 
     # -- write ---------------------------------------------------------------------------
@@ -689,7 +708,7 @@ class Pipeline:
                     store_chunk(key, chunk)
                 return
             with self._lock(key):
-                raw = store.get(key)
+                raw = get_chunk(store, key, self.codec)
                 if raw is None:
                     chunk = self.empty_chunk()
                 else:

@@ -222,7 +222,7 @@ def test_oversized_chunk_file(tmp_path):
     for fast in (True, False):
         pipeline.FAST_READ = fast
         try:
-            with pytest.raises(pipeline.ChunkDecodeError, match="padded"):
+            with pytest.raises(pipeline.ChunkDecodeError, match="padded|more than a valid value"):
                 z[...]
         finally:
             pipeline.FAST_READ = True

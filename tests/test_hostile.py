@@ -221,6 +221,31 @@ def test_6_missing_chunk_read_under_a_memory_limit(tmp_path):
     assert r.stdout.strip() == "ok", r.stderr[-2000:]
 
 
+@pytest.mark.parametrize("fmt, key, compressor", [(2, "0", {"id": "zstd", "level": 1}),
+                                                 (2, "0", {"id": "blosc", "cname": "lz4", "clevel": 5,
+                                                           "shuffle": 1, "blocksize": 0}),
+                                                 (3, "c/0", None)])
+def test_7_huge_sparse_chunk_file_is_refused_unread(tmp_path, fmt, key, compressor):
+    # a chunk file far larger than any valid chunk (1 TiB, sparse: no disk used) is an
+    # error naming the key on every read path and on a partial write, never an allocation
+    from chunkzip.codecs.registry import get_codec
+
+    kw = {"compressor": get_codec(compressor) if compressor else None} if fmt == 2 else {}
+    z = cz.open_array(str(tmp_path / "a"), mode="w", shape=(100,), chunks=(10,), dtype="i4",
+                      zarr_format=fmt, **kw)
+    z[:] = np.arange(100)
+    with open(tmp_path / "a" / key, "r+b") as f:
+        f.truncate(1 << 40)
+
+    def read_fails():
+        with pytest.raises(ValueError, match=key):
+            z[:]
+    _both_paths(read_fails)
+    with pytest.raises(ValueError, match=key):
+        z[3] = 1
+    np.testing.assert_array_equal(z[10:], np.arange(10, 100))
+
+
 # -- 7. special files in a directory store -----------------------------------------------------
 @pytest.mark.skipif(not os.path.exists("/dev/zero") or not hasattr(os, "mkfifo"), reason="POSIX only")
 def test_7_special_files_in_a_directory_store(tmp_path):

@@ -112,15 +112,20 @@ class LocalStore(Store):
             raise
         return fd, st
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str, max_nbytes: int | None = None) -> bytes | None:
         """The file's bytes (at most the size ``fstat`` gives); None when absent; OSError
-        for what is not a regular file (see :meth:`_open_value`)."""
+        for what is not a regular file (see :meth:`_open_value`). With ``max_nbytes``
+        (a bound the caller knows, e.g. the largest valid encoded chunk) a larger file is
+        a ValueError before anything is read: a huge or sparse file cannot exhaust memory."""
         opened = self._open_value(key)
         if opened is None:
             return None
         fd, st = opened
         try:
             size = st.st_size
+            if max_nbytes is not None and size > max_nbytes:
+                raise ValueError(f"{self!r}: key {key!r} holds {size} bytes, more than a valid value can "
+                                 f"({max_nbytes}); refused unread")
             data = os.read(fd, size + 1)  # one byte more than fstat said: growth shows
             if len(data) == size:
                 return data
