@@ -25,6 +25,8 @@ cdef extern from "Python.h":
     char *_bytes_ptr "PyBytes_AS_STRING" (PyObject *o)
     int _PyBytes_Resize(PyObject **string, Py_ssize_t newsize) except -1
 
+from chunkzip._ext.blosc1_api cimport cz_blosc_frame, cz_blosc1_bitshuffle_tail, cz_blosc1_check_frame
+
 cdef extern from "blosc1.h" nogil:
     int64_t cz_blosc1_compress(const void *src, size_t nbytes, void *dest, size_t destsize,
                                int clevel, int doshuffle, size_t typesize, int compcode,
@@ -35,17 +37,8 @@ cdef extern from "blosc1.h" nogil:
     size_t CZ_BLOSC1_MAX_BLOCKSIZE
     int CZ_BLOSC_ENOMEM
     int CZ_BLOSC_ECORRUPT
-    # one frame validator and decoder for the codec and the C library (csrc/blosc1_decode.c)
-    ctypedef struct cz_blosc_frame:
-        int32_t nbytes
-        int32_t cbytes
-        int32_t blocksize
-        int typesize
-        int flags
-        int version
-    int cz_blosc1_check_frame(const uint8_t *src, size_t n, cz_blosc_frame *fi, char *msg,
-                              size_t msglen)
-    int32_t cz_blosc1_bitshuffle_tail(const cz_blosc_frame *fi)
+    # the frame decoder shared with the C library (csrc/blosc1_decode.c); the validator
+    # and the frame fields come from blosc1_api.pxd
     int cz_blosc1_decompress_frame(const uint8_t *src, const cz_blosc_frame *fi, void *dest,
                                    int nthreads, char *msg, size_t msglen)
 

@@ -32,17 +32,7 @@ from posix.unistd cimport close as c_close, read as c_read
 
 import numpy as np
 
-cdef extern from "blosc1.h" nogil:
-    ctypedef struct cz_blosc_frame:
-        int32_t nbytes
-        int32_t cbytes
-        int32_t blocksize
-        int typesize
-        int flags
-        int version
-    int cz_blosc1_check_frame(const uint8_t *src, size_t n, cz_blosc_frame *fi, char *msg,
-                              size_t msglen)
-    int32_t cz_blosc1_bitshuffle_tail(const cz_blosc_frame *fi)
+from chunkzip._ext.blosc1_api cimport cz_blosc_frame, cz_blosc1_bitshuffle_tail, cz_blosc1_check_frame
 
 from chunkzip._ext.blosc2_api cimport (
     blosc2_context, blosc2_decompress_ctx, blosc2_free_ctx, blosc2_init,
