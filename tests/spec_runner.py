@@ -17,6 +17,13 @@ from dataclasses import dataclass, field
 SPEC = os.environ.get("CHUNKZIP_SPEC") or os.path.join(
     os.path.dirname(__file__), "..", "..", "shared", "spec", "working-with-arrays.rst")
 
+
+
+def spec_available() -> bool:
+    """Whether the spec file exists: a clone without ``../shared`` skips the spec tests."""
+    return os.path.isfile(SPEC)
+
+
 _TODO = re.compile(r"^(?P<lhs>\s*(?:[\w.\[\]'\"]+\s*=\s*)?)None\s*#\s*TODO:\s*(?P<code>.+)$")
 _PROMPT = re.compile(r"^\s*In \[\d+\]:\s?(?P<code>.*)$")
 

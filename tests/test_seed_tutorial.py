@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 import chunkzip
-from spec_runner import SPEC, parse_spec
+from spec_runner import SPEC, parse_spec, spec_available
 
-if not os.path.isfile(SPEC):
+if not spec_available():
     pytest.skip(f"behaviour spec not found at {os.path.normpath(SPEC)} (it lives in ../shared beside the "
                 "checkout; set CHUNKZIP_SPEC to its path)", allow_module_level=True)
 SECTIONS = parse_spec()
