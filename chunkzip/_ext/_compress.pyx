@@ -250,6 +250,24 @@ def zstd_content_size(src):
     return n
 
 
+cdef size_t _zstd_decode_into(char* dst, size_t cap, Py_buffer* sb) except? 0:
+    """One Zstd decompression of ``sb`` into ``dst[:cap]`` without the GIL, with a fresh
+    context; returns Zstd's result (a size, or an error code for ZSTD_isError)."""
+    cdef ZSTD_DCtx* dctx
+    cdef size_t r = 0
+    cdef bint nomem = False
+    with nogil:
+        dctx = ZSTD_createDCtx()
+        if dctx == NULL:
+            nomem = True
+        else:
+            r = ZSTD_decompressDCtx(dctx, dst, cap, sb.buf, <size_t>sb.len)
+            ZSTD_freeDCtx(dctx)
+    if nomem:
+        raise MemoryError("cannot create a Zstd decompression context")
+    return r
+
+
 cdef object _zstd_unsized(Py_buffer* sb, object out):
     """Decode frames that do not record their content size (streaming encoders), at
     most into ``out``'s size -- or the ratio bound, capped at MAX_DECODED_BYTES -- and
@@ -257,11 +275,9 @@ cdef object _zstd_unsized(Py_buffer* sb, object out):
     cdef Py_buffer ob
     cdef bint have_out = False
     cdef PyObject* raw = NULL
-    cdef ZSTD_DCtx* dctx = NULL
     cdef size_t cap, r = 0
     cdef char* dst
     cdef char dummy[1]
-    cdef bint nomem = False
     try:
         if out is not None:
             _check_not_object(out)
@@ -280,15 +296,7 @@ cdef object _zstd_unsized(Py_buffer* sb, object out):
                 cap = <size_t>MAX_DECODED_BYTES
             raw = _alloc_bytes(cap)
             dst = PyBytes_AS_STRING(<object>raw)
-        with nogil:
-            dctx = ZSTD_createDCtx()
-            if dctx == NULL:
-                nomem = True
-            else:
-                r = ZSTD_decompressDCtx(dctx, dst, cap, sb.buf, <size_t>sb.len)
-                ZSTD_freeDCtx(dctx)
-        if nomem:
-            raise MemoryError("cannot create a Zstd decompression context")
+        r = _zstd_decode_into(dst, cap, sb)
         if ZSTD_isError(r):
             msg = ZSTD_getErrorName(r).decode()
             if "too small" in msg:
@@ -312,11 +320,9 @@ def zstd_decompress(src, out=None):
     cdef Py_buffer ob
     cdef bint have_out = False
     cdef PyObject* raw = NULL
-    cdef ZSTD_DCtx* dctx = NULL
     cdef unsigned long long total
     cdef size_t n, r = 0
     cdef char* dst
-    cdef bint nomem = False
     _get_src(src, &sb)
     try:
         if sb.len == 0:
@@ -340,15 +346,7 @@ def zstd_decompress(src, out=None):
                 )
             raw = _alloc_bytes(n)
             dst = PyBytes_AS_STRING(<object>raw)
-        with nogil:
-            dctx = ZSTD_createDCtx()
-            if dctx == NULL:
-                nomem = True
-            else:
-                r = ZSTD_decompressDCtx(dctx, dst, n, sb.buf, <size_t>sb.len)
-                ZSTD_freeDCtx(dctx)
-        if nomem:
-            raise MemoryError("cannot create a Zstd decompression context")
+        r = _zstd_decode_into(dst, n, &sb)
         if ZSTD_isError(r):
             raise RuntimeError(f"Zstd decompression error: {ZSTD_getErrorName(r).decode()}")
         if r != n:
