@@ -162,8 +162,8 @@ cdef int _check_not_object(object obj) except -1:
     return 0
 
 
-cdef int _get_out(object obj, Py_buffer* view, size_t expected) except -1:
-    """Writable contiguous view of ``out`` whose size must be ``expected`` bytes."""
+cdef int _get_writable(object obj, Py_buffer* view) except -1:
+    """Writable contiguous view of ``out`` (not an object array)."""
     _check_not_object(obj)
     try:
         PyObject_GetBuffer(obj, view, PyBUF_ANY_CONTIGUOUS | PyBUF_WRITABLE)
@@ -171,6 +171,12 @@ cdef int _get_out(object obj, Py_buffer* view, size_t expected) except -1:
         raise ValueError(
             f"out must be a writable contiguous buffer, got {type(obj).__name__}"
         ) from None
+    return 0
+
+
+cdef int _get_out(object obj, Py_buffer* view, size_t expected) except -1:
+    """Writable contiguous view of ``out`` whose size must be ``expected`` bytes."""
+    _get_writable(obj, view)
     if <size_t>view.len != expected:
         n = view.len
         PyBuffer_Release(view)
@@ -280,13 +286,7 @@ cdef object _zstd_unsized(Py_buffer* sb, object out):
     cdef char dummy[1]
     try:
         if out is not None:
-            _check_not_object(out)
-            try:
-                PyObject_GetBuffer(out, &ob, PyBUF_ANY_CONTIGUOUS | PyBUF_WRITABLE)
-            except (BufferError, TypeError, ValueError):
-                raise ValueError(
-                    f"out must be a writable contiguous buffer, got {type(out).__name__}"
-                ) from None
+            _get_writable(out, &ob)
             have_out = True
             cap = <size_t>ob.len
             dst = <char*>ob.buf if cap else dummy
@@ -453,12 +453,7 @@ def zlib_decompress_into(src, out):
     cdef uint8_t dummy[1]
     _get_src(src, &sb)
     try:
-        try:
-            PyObject_GetBuffer(out, &ob, PyBUF_ANY_CONTIGUOUS | PyBUF_WRITABLE)
-        except (BufferError, TypeError, ValueError):
-            raise ValueError(
-                f"out must be a writable contiguous buffer, got {type(out).__name__}"
-            ) from None
+        _get_writable(out, &ob)
         try:
             expected = <size_t>ob.len
             dlen = expected

@@ -42,13 +42,8 @@ from chunkzip._ext.blosc2_api cimport (
 
 blosc2_init()
 
-cdef extern from *:
-    """
-    static inline long long cz_next_chunk(long long *counter) {
-        return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
-    }
-    """
-    long long cz_next_chunk(long long *counter) nogil
+cdef extern from "cz_atomic.h" nogil:
+    long long cz_next_index(long long *counter)
 
 cdef enum:
     MAXDIM = 64
@@ -388,7 +383,7 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
     try:
         with nogil:
             while True:
-                k = cz_next_chunk(<long long *>&counter[0])
+                k = cz_next_index(<long long *>&counter[0])
                 if k >= hi:
                     break
                 doff = 0
@@ -473,7 +468,7 @@ def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_n
     try:
         with nogil:
             while True:
-                k = cz_next_chunk(<long long *>&counter[0])
+                k = cz_next_index(<long long *>&counter[0])
                 if k >= hi:
                     break
                 rc = _fetch(&b, k - lo, &data, &size)

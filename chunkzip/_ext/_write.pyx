@@ -35,13 +35,8 @@ cdef extern from "blosc1.h" nogil:
                                int clevel, int doshuffle, size_t typesize, int compcode,
                                size_t blocksize, int splitmode)
 
-cdef extern from *:
-    """
-    static inline long long cz_write_next(long long *counter) {
-        return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
-    }
-    """
-    long long cz_write_next(long long *counter) nogil
+cdef extern from "cz_atomic.h" nogil:
+    long long cz_next_index(long long *counter)
 
 cdef enum:
     MAXDIM = 64
@@ -158,7 +153,7 @@ def write_chunks(list paths, bytes tag, int kind, value, chunk_shape, chunk_stri
     try:
         with nogil:
             while True:
-                k = cz_write_next(<long long *>&counter[0])
+                k = cz_next_index(<long long *>&counter[0])
                 if k >= nchunks:
                     break
                 src = base
