@@ -22,7 +22,6 @@ import numpy as np
 
 from . import config
 from .metadata import ArrayMeta
-from .storage.local import LocalStore
 from .storage.batching import WRITE_BATCH_CHUNKS, ChunkBatch, wants_batches
 
 # ----------------------------------------------------------------------------- thread pool
@@ -230,14 +229,15 @@ def encoded_filters_nbytes(meta: ArrayMeta, count: int) -> int | None:
 
 
 def get_chunk(store: Any, key: str, codec: Any) -> Any:
-    """``store.get(key)``, bounded by the codec's ``max_stored_nbytes`` where the store can
-    check a value's size before reading it (directory stores): a file larger than any
-    valid chunk is a ChunkDecodeError naming the key, not a huge allocation."""
+    """``store.get(key)`` bounded by the codec's ``max_stored_nbytes`` (the store's
+    ``get_bounded``; directory stores refuse by size before reading): a value larger than
+    any valid chunk is a ChunkDecodeError naming the key, not a huge allocation."""
     max_nbytes = getattr(codec, "max_stored_nbytes", None)
-    if max_nbytes is None or not isinstance(store, LocalStore):
+    get_bounded = getattr(store, "get_bounded", None)
+    if max_nbytes is None or get_bounded is None:
         return store.get(key)
     try:
-        return store.get(key, max_nbytes)
+        return get_bounded(key, max_nbytes)
     except ValueError as e:
         raise ChunkDecodeError(f"chunk {key!r} could not be read: {e}") from None
 

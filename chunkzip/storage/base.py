@@ -77,6 +77,16 @@ class Store(MutableMapping):
     def get_many(self, keys: Iterable[str]) -> list[bytes | None]:
         return [self.get(k) for k in keys]
 
+    def get_bounded(self, key: str, max_nbytes: int) -> bytes | None:
+        """:meth:`get` for a value that cannot be valid above ``max_nbytes`` bytes (a
+        chunk): larger is a ValueError. Stores that know a value's size before reading
+        it (files) override this to refuse without reading."""
+        v = self.get(key)
+        if v is not None and len(v) > max_nbytes:
+            raise ValueError(f"{self!r}: key {key!r} holds {len(v)} bytes, more than a valid value can "
+                             f"({max_nbytes})")
+        return v
+
     def get_range(self, key: str, start: int, length: int | None = None) -> bytes | None:
         """Return bytes ``[start, start + length)`` of ``key`` (None when absent).
 

@@ -112,11 +112,17 @@ class LocalStore(Store):
             raise
         return fd, st
 
-    def get(self, key: str, max_nbytes: int | None = None) -> bytes | None:
+    def get(self, key: str) -> bytes | None:
         """The file's bytes (at most the size ``fstat`` gives); None when absent; OSError
-        for what is not a regular file (see :meth:`_open_value`). With ``max_nbytes``
-        (a bound the caller knows, e.g. the largest valid encoded chunk) a larger file is
-        a ValueError before anything is read: a huge or sparse file cannot exhaust memory."""
+        for what is not a regular file (see :meth:`_open_value`)."""
+        return self._read(key, None)
+
+    def get_bounded(self, key: str, max_nbytes: int) -> bytes | None:
+        """As :meth:`get`, but a file larger than ``max_nbytes`` is a ValueError before
+        anything is read: a huge or sparse file cannot exhaust memory."""
+        return self._read(key, max_nbytes)
+
+    def _read(self, key: str, max_nbytes: int | None) -> bytes | None:
         opened = self._open_value(key)
         if opened is None:
             return None
