@@ -42,6 +42,8 @@ class Faults:
         self.requests: list[str] = []  # paths asked for, in order
         self.inflight = 0
         self.max_inflight = 0  # most requests answered at the same time
+        #: (time.perf_counter() on arrival, method, path, Range header or "") of every request
+        self.log: list[tuple[float, str, str, str]] = []
 
     def set(self, pattern: str, mode: str = "status", times: int = -1, status: int = 500,
             hang: float = 5.0) -> None:
@@ -52,6 +54,7 @@ class Faults:
         with self.lock:
             self.pattern, self.times = None, 0
             self.requests.clear()
+            self.log.clear()
             self.max_inflight = 0
 
     def take(self, path: str) -> str | None:
@@ -89,6 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, body: bool) -> None:
         faults = self.faults
+        faults.log.append((time.perf_counter(), self.command, self.path, self.headers.get("Range", "")))
         # counted while the answer is held back: the client is waiting for all of these
         with faults.lock:
             faults.inflight += 1

@@ -86,6 +86,8 @@ class FsspecStore(Store):
 
     #: Every call is a round trip: the pipeline batches reads and writes (storage.batching).
     batched_io = True
+    #: :meth:`iter_batches` yields chunks as they arrive: the pipeline decodes them meanwhile.
+    streams_reads = True
 
     def __init__(self, fs: Any, path: str = "", read_only: bool = False, *, url: str | None = None,
                  storage_options: dict | None = None) -> None:
@@ -202,6 +204,72 @@ class FsspecStore(Store):
 
         return sync(self.fs.loop, gather)
 
+    def _stream(self, action: str, jobs: list[tuple[str, Callable[[], Awaitable[Any]]]],
+                missing_ok: bool = True) -> Iterator[list[tuple[int, Any]]]:
+        """Run ``jobs`` concurrently on the file system's loop like :meth:`_run`, yielding
+        to the calling thread, as they complete, groups of ``(i, result of jobs[i])``:
+        each group holds every result that arrived since the previous one was taken.
+
+        At most ``io_concurrency`` requests are in flight or waiting to be taken: a new
+        request starts only when the caller has taken an earlier result, so a slow
+        consumer holds back the fetches instead of piling up undecoded bytes (the caller
+        holds at most one group more while it decodes it). The first failure (after its
+        retries) is raised; closing the iterator early cancels the requests still
+        running.
+        """
+        import queue
+
+        limit, retries, timeout = config.get("io_concurrency"), config.get("io_retries"), config.get("io_timeout")
+        loop = self.fs.loop
+        done: queue.SimpleQueue = queue.SimpleQueue()
+        tasks: list[asyncio.Future] = []
+        window: list[asyncio.Semaphore] = []
+
+        async def feed() -> None:
+            window.append(asyncio.Semaphore(limit))
+            sem = asyncio.Semaphore(limit)
+            try:
+                for i, (k, make) in enumerate(jobs):
+                    await window[0].acquire()  # released when the caller takes a result
+                    task = asyncio.ensure_future(self._attempt(action, k, make, sem, missing_ok, retries, timeout))
+                    task.add_done_callback(lambda t, i=i: done.put((i, t)))
+                    tasks.append(task)
+            except BaseException as e:  # cancelled (the caller stopped): tell the caller's loop
+                done.put((-1, e))
+                raise
+
+        def cancel_all() -> None:
+            for t in tasks:
+                t.cancel()
+
+        fut = asyncio.run_coroutine_threadsafe(feed(), loop)
+        left = len(jobs)
+        try:
+            while left:
+                group = [done.get()]
+                while True:  # with everything else that has arrived meanwhile
+                    try:
+                        group.append(done.get_nowait())
+                    except queue.Empty:
+                        break
+                out = []
+                for i, task in group:
+                    if i < 0:
+                        raise self._error(action, jobs[0][0], task, 1)
+                    if task.cancelled():
+                        raise self._error(action, jobs[i][0], asyncio.CancelledError(), 1)
+                    exc = task.exception()
+                    if exc is not None:
+                        raise exc
+                    out.append((i, task.result()))
+                left -= len(out)
+                loop.call_soon_threadsafe(_release, window[0], len(out))
+                yield out
+        finally:
+            # an error or an early close: stop feeding and cancel what still runs
+            fut.cancel()
+            loop.call_soon_threadsafe(cancel_all)
+
     def _run_sync(self, action: str, key: str, fn: Callable[[], Any], missing_ok: bool = True) -> Any:
         """One call on a blocking file system, with the same retries and errors."""
         import time
@@ -231,6 +299,15 @@ class FsspecStore(Store):
         if self._async:
             return self._run("reading", [(k, _bind(fs._cat_file, self._full(validate_key(k)))) for k in keys])
         return [self._run_sync("reading", k, _bind(fs.cat_file, self._full(validate_key(k)))) for k in keys]
+
+    def iter_batches(self, keys: Sequence[str]) -> Iterator[list[tuple[int, bytes | None]]]:
+        """The values of ``keys`` in groups, as they arrive (see :meth:`_stream`): the
+        caller decodes early chunks while later ones are still on the wire."""
+        keys = list(keys)
+        if not self._async or len(keys) < 2:
+            return super().iter_batches(keys)
+        fs = self.fs
+        return self._stream("reading", [(k, _bind(fs._cat_file, self._full(validate_key(k)))) for k in keys])
 
     def get_range(self, key: str, start: int, length: int | None = None) -> bytes | None:
         return self.get_ranges([(key, start, length)])[0]
@@ -367,6 +444,11 @@ class FsspecStore(Store):
                 self._run_sync("deleting", k, _bind(fs.rm_file, self._full(k)))
         if keys:
             fs.invalidate_cache(self.path)
+
+
+def _release(sem: asyncio.Semaphore, n: int) -> None:
+    for _ in range(n):
+        sem.release()
 
 
 def _bind(fn: Callable, *args: Any, **kwargs: Any) -> Callable[[], Any]:
