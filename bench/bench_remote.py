@@ -3,7 +3,8 @@ async), both reading the same URL from the same server in the same run.
 
 The arrays: 2048 x 2048 int32 in 128 x 128 chunks (256 chunks), Zarr v3: ``a.zarr`` with
 Blosc lz4 (cheap to decode), ``z.zarr`` with Blosc zstd level 5 (about 3x the decode
-work). The server is a threaded ``http.server`` on 127.0.0.1 that sleeps 20 ms before
+work), ``g.zarr`` with gzip level 5 (decoded on the generic per-chunk path, the most
+decode work). The server is a threaded ``http.server`` on 127.0.0.1 that sleeps 20 ms before
 each answer, so one chunk at a time would take 256 x 20 ms = 5.1 s for a full read.
 
 ``chunkzip`` decodes each group of chunks as it arrives (``pipeline.STREAM_READS``);
@@ -42,9 +43,10 @@ WORKLOADS = {
     "unaligned window (16 chunks)": ("a.zarr", lambda lib, a: lib.read(a, WINDOW)),
     "1,000 random points": ("a.zarr", lambda lib, a: lib.vindex(a, POINTS)),
     "full read, Blosc zstd-5 (256 chunks)": ("z.zarr", lambda lib, a: lib.read(a, np.s_[...])),
+    "full read, gzip-5 (256 chunks)": ("g.zarr", lambda lib, a: lib.read(a, np.s_[...])),
 }
 EXPECT = {"full read (256 chunks)": lambda d: d, "unaligned window (16 chunks)": lambda d: d[WINDOW],
-          "1,000 random points": lambda d: d[POINTS], "full read, Blosc zstd-5 (256 chunks)": lambda d: d}
+          "1,000 random points": lambda d: d[POINTS], "full read, Blosc zstd-5 (256 chunks)": lambda d: d, "full read, gzip-5 (256 chunks)": lambda d: d}
 
 
 def make_data() -> np.ndarray:
@@ -56,9 +58,12 @@ def write(root: str, data: np.ndarray) -> None:
     import chunkzip as cz
     from chunkzip.codecs import Blosc
 
-    for name, cname in (("a.zarr", "lz4"), ("z.zarr", "zstd")):
+    from chunkzip.codecs import GZip
+
+    for name, codec in (("a.zarr", Blosc(cname="lz4", clevel=5, shuffle=Blosc.SHUFFLE)),
+                        ("z.zarr", Blosc(cname="zstd", clevel=5, shuffle=Blosc.SHUFFLE)), ("g.zarr", GZip(level=5))):
         z = cz.open(os.path.join(root, name), mode="w", shape=SHAPE, chunks=CHUNKS, dtype="i4", zarr_format=3,
-                    compressor=Blosc(cname=cname, clevel=5, shuffle=Blosc.SHUFFLE))
+                    compressor=codec)
         z[...] = data
 
 
@@ -186,7 +191,7 @@ def main(rounds: int = 5) -> None:
         write(root, data)
         with http_server(root) as srv:
             arrays = {(lib.name, name): lib.open(f"{srv.url}/{name}") for lib in LIBS
-                      for name in ("a.zarr", "z.zarr")}
+                      for name in ("a.zarr", "z.zarr", "g.zarr")}
             srv.requests()  # opening is not part of the reads
             best: dict[tuple[str, str], tuple[float, int, int]] = {}
             for _ in range(rounds):
