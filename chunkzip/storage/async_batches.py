@@ -74,6 +74,11 @@ class AsyncBatchStore(Store):
         """The running event loop (in another thread) that the requests run on."""
         raise NotImplementedError
 
+    @staticmethod
+    def _retryable(exc: BaseException) -> bool:
+        """Whether a failed request is worth another attempt (see :func:`_retryable`)."""
+        return _retryable(exc)
+
     def _sync(self, make: Callable[[], Awaitable[Any]]) -> Any:
         """Run the coroutine ``make()`` on :meth:`_loop` and wait for its result."""
         return asyncio.run_coroutine_threadsafe(make(), self._loop()).result()
@@ -113,7 +118,7 @@ class AsyncBatchStore(Store):
             except BaseException as e:  # noqa: BLE001 - classified, then re-raised with the key
                 if isinstance(e, asyncio.TimeoutError):
                     e = TimeoutError(f"no answer within io_timeout={timeout} s")
-                if attempt > retries or not _retryable(e):
+                if attempt > retries or not self._retryable(e):
                     raise self._error(action, key, e, attempt) from None
             await asyncio.sleep(min(0.05 * 2 ** (attempt - 1), 2.0))
 
@@ -205,6 +210,11 @@ def _release(sem: asyncio.Semaphore, n: int) -> None:
         sem.release()
 
 
+
+
+def _bind(fn: Callable, *args: Any, **kwargs: Any) -> Callable[[], Any]:
+    """A factory of the call ``fn(*args, **kwargs)`` (a request made anew on each attempt)."""
+    return lambda: fn(*args, **kwargs)
 
 
 _loops: dict[int, asyncio.AbstractEventLoop] = {}

@@ -15,7 +15,7 @@ import uuid
 from typing import Any, Awaitable, Callable, Iterable, Iterator, Sequence
 
 from .. import config
-from .async_batches import AsyncBatchStore, StoreIOError, _retryable
+from .async_batches import AsyncBatchStore, StoreIOError, _bind, _retryable
 from .base import ByteRange, _slice_range, validate_key
 
 __all__ = ["FsspecStore", "StoreIOError", "is_url"]
@@ -292,10 +292,6 @@ class FsspecStore(AsyncBatchStore):
                 self._run_sync("deleting", k, _bind(fs.rm_file, self._full(k)))
         if keys:
             fs.invalidate_cache(self.path)
-
-
-def _bind(fn: Callable, *args: Any, **kwargs: Any) -> Callable[[], Any]:
-    return lambda: fn(*args, **kwargs)
 
 
 def _reopen(url: str, storage_options: dict, read_only: bool, fs: Any = None, path: str = "") -> FsspecStore:
