@@ -26,7 +26,7 @@ from remote_servers import FaultyHTTPServer  # noqa: E402
 
 SHAPE, CHUNKS = (40, 36), (6, 5)  # 7 x 8 = 56 chunks, edge chunks on both axes
 DATA = (np.arange(SHAPE[0] * SHAPE[1], dtype=np.int64).reshape(SHAPE) * 7 - 900).astype(np.int32)
-NAMES = ("blosc.zarr", "zstd.zarr", "v2.zarr")
+NAMES = ("blosc.zarr", "zstd.zarr", "v2.zarr", "sharded.zarr")
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,9 @@ def server(tmp_path_factory):
     z = cz.open(str(root / "v2.zarr"), mode="w", shape=SHAPE, chunks=CHUNKS, dtype="i4", zarr_format=2,
                 fill_value=-3)
     z[:20, :] = DATA[:20]  # the lower chunks are missing on the server: fill value
+    z = cz.open(str(root / "sharded.zarr"), mode="w", shape=SHAPE, chunks=(3, 5), shards=(12, 10), dtype="i4",
+                zarr_format=3, fill_value=-3)
+    z[:20, :] = DATA[:20]  # shards below row 24 missing, the shards of rows 12-23 partly empty
     with FaultyHTTPServer(str(root)) as srv:
         yield srv
 
@@ -55,7 +58,7 @@ def _clean(server):
 
 
 def expected(name: str) -> np.ndarray:
-    if name == "v2.zarr":
+    if name in ("v2.zarr", "sharded.zarr"):
         e = np.full(SHAPE, -3, np.int32)
         e[:20] = DATA[:20]
         return e
