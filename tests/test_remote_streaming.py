@@ -188,3 +188,22 @@ def test_point_rows_matches_numpy():
     want = np.concatenate([np.arange(bounds[r], bounds[r + 1]) for r in rows])
     np.testing.assert_array_equal(elem, want)
     np.testing.assert_array_equal(np.diff(sub), lens[rows])
+
+
+@pytest.mark.parametrize("name", ["blosc.zarr", "zstd.zarr"])
+def test_reads_make_one_request_per_chunk(arrays, server, name):
+    """A read asks for exactly the chunks it needs, each once, and nothing else (no
+    metadata, existence or HEAD requests): a window of 4 x 4 chunks is 16 GETs."""
+    z = arrays[name]
+    for stream in (True, False):
+        saved = pipeline.STREAM_READS
+        pipeline.STREAM_READS = stream
+        try:
+            server.faults.clear()
+            z[7:29, 6:24]  # rows 1..4 x columns 1..4 of the 6 x 5 chunk grid
+            log = list(server.faults.log)
+        finally:
+            pipeline.STREAM_READS = saved
+        paths = sorted(p for _, _, p, _ in log)
+        assert {m for _, m, _, _ in log} == {"GET"}
+        assert paths == sorted(f"/{name}/c/{i}/{j}" for i in range(1, 5) for j in range(1, 5))
