@@ -406,13 +406,18 @@ class Pipeline:
             # (a subclass that resolves keys itself, as the inner chunks of shards, fetches its own way)
             yield (None, *self._sources(keys))
             return
-        for group in store.iter_batches(keys):
-            yield np.fromiter((i for i, _ in group), np.int64, len(group)), [v for _, v in group], False
+        with contextlib.closing(store.iter_batches(keys)) as groups:  # an early exit cancels the fetches
+            for group in groups:
+                yield np.fromiter((i for i, _ in group), np.int64, len(group)), [v for _, v in group], False
 
     def _run_source_batches(self, keys: Any, part: Callable[[np.ndarray | None, list, bool], int]) -> int:
         """``part(rows, sources, from_files)`` (a kernel call that returns the chunks it left
         to the generic path) for each group of :meth:`_source_batches`; the total left."""
-        return sum(part(rows, sources, from_files) for rows, sources, from_files in self._source_batches(keys))
+        left = 0
+        with contextlib.closing(self._source_batches(keys)) as groups:  # an error stops the fetches at once
+            for rows, sources, from_files in groups:
+                left += part(rows, sources, from_files)
+        return left
 
     def _fast_read(self, indexer: Any, out: np.ndarray) -> bool:
         """Read through ``_ext._copy`` (one nogil call per batch of chunks); False when
@@ -716,10 +721,11 @@ class Pipeline:
             keys.setdefault(key_of(p.chunk_coords), []).append(j)
         names = list(keys)
         members = list(keys.values())
-        for group in store.iter_batches(names):
-            items = [(projs[j], names[i], check_stored_size(raw, names[i], codec)) for i, raw in group
-                     for j in members[i]]
-            run_batched(lambda item: place(*item), items, codec.nbytes)
+        with contextlib.closing(store.iter_batches(names)) as groups:  # an error stops the fetches at once
+            for group in groups:
+                items = [(projs[j], names[i], check_stored_size(raw, names[i], codec)) for i, raw in group
+                         for j in members[i]]
+                run_batched(lambda item: place(*item), items, codec.nbytes)
 
     def read_chunk(self, coords: tuple[int, ...]) -> np.ndarray | None:
         key = self.key(coords)

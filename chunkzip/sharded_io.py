@@ -19,6 +19,7 @@ selections, and nested sharding, take the whole-shard generic path of
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import replace
 from typing import Any, Iterator
@@ -131,8 +132,10 @@ def stream_inner(ip: InnerPipeline, coords: np.ndarray) -> Iterator[tuple[np.nda
         sources: list = [None] * len(coords)
         fetch_partial(ip, partial, sources)
         yield rows, [sources[r] for r in rows.tolist()], False
-    if whole:
-        for group in ip.store.iter_batches([w[0] for w in whole]):
+    if not whole:
+        return
+    with contextlib.closing(ip.store.iter_batches([w[0] for w in whole])) as groups:
+        for group in groups:
             rows_l, srcs = [], []
             for i, raw in group:
                 key, pos, loc = whole[i]

@@ -207,3 +207,17 @@ def test_reads_make_one_request_per_chunk(arrays, server, name):
         paths = sorted(p for _, _, p, _ in log)
         assert {m for _, m, _, _ in log} == {"GET"}
         assert paths == sorted(f"/{name}/c/{i}/{j}" for i in range(1, 5) for j in range(1, 5))
+
+
+@pytest.mark.parametrize("name", ["blosc.zarr", "zstd.zarr", "sharded.zarr"])
+def test_failed_streamed_read_stops_fetching(arrays, server, name):
+    """The first chunk that fails ends the read with its error, and the rest of the
+    batch is not fetched any more (56 chunks; at most a few requests are made)."""
+    z = arrays[name]
+    server.faults.delay = 0.01
+    server.faults.set(r"/c/0/0$", mode="status", status=500)
+    with cz.config.set(io_concurrency=2, io_retries=0):
+        with pytest.raises(StoreIOError, match=r"c/0/0"):
+            z[...]
+        time.sleep(0.2)
+    assert len(server.faults.log) <= 6, len(server.faults.log)

@@ -156,6 +156,12 @@ class AsyncBatchStore(Store):
 
         limit, retries, timeout = config.get("io_concurrency"), config.get("io_retries"), config.get("io_timeout")
         loop = self._loop()
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:  # waiting here would block the loop that answers
+            raise RuntimeError(f"{type(self).__name__}: blocking batch reads cannot run on the store's own event loop")
         done: queue.SimpleQueue = queue.SimpleQueue()
         tasks: list[asyncio.Future] = []
         window: list[asyncio.Semaphore] = []
