@@ -4,7 +4,7 @@ async), both reading the same URL from the same server in the same run.
 The arrays: 2048 x 2048 int32 in 128 x 128 chunks (256 chunks), Zarr v3: ``a.zarr`` with
 Blosc lz4 (cheap to decode), ``z.zarr`` with Blosc zstd level 5 (about 3x the decode
 work), ``g.zarr`` with gzip level 5 (decoded on the generic per-chunk path, the most
-decode work). The server is a threaded ``http.server`` on 127.0.0.1 that sleeps 20 ms before
+decode work), ``s.zarr`` sharded (512 x 512 shards of the same Blosc lz4 chunks). The server is a threaded ``http.server`` on 127.0.0.1 that sleeps 20 ms before
 each answer, so one chunk at a time would take 256 x 20 ms = 5.1 s for a full read.
 
 ``chunkzip`` decodes each group of chunks as it arrives (``pipeline.STREAM_READS``);
@@ -44,9 +44,13 @@ WORKLOADS = {
     "1,000 random points": ("a.zarr", lambda lib, a: lib.vindex(a, POINTS)),
     "full read, Blosc zstd-5 (256 chunks)": ("z.zarr", lambda lib, a: lib.read(a, np.s_[...])),
     "full read, gzip-5 (256 chunks)": ("g.zarr", lambda lib, a: lib.read(a, np.s_[...])),
+    "full read, sharded (16 shards of 16 chunks)": ("s.zarr", lambda lib, a: lib.read(a, np.s_[...])),
+    "window in a shard, sharded (4 chunks)": ("s.zarr", lambda lib, a: lib.read(a, np.s_[130:380, 650:890])),
 }
 EXPECT = {"full read (256 chunks)": lambda d: d, "unaligned window (16 chunks)": lambda d: d[WINDOW],
-          "1,000 random points": lambda d: d[POINTS], "full read, Blosc zstd-5 (256 chunks)": lambda d: d, "full read, gzip-5 (256 chunks)": lambda d: d}
+          "1,000 random points": lambda d: d[POINTS], "full read, Blosc zstd-5 (256 chunks)": lambda d: d, "full read, gzip-5 (256 chunks)": lambda d: d,
+          "full read, sharded (16 shards of 16 chunks)": lambda d: d,
+          "window in a shard, sharded (4 chunks)": lambda d: d[130:380, 650:890]}
 
 
 def make_data() -> np.ndarray:
@@ -65,6 +69,9 @@ def write(root: str, data: np.ndarray) -> None:
         z = cz.open(os.path.join(root, name), mode="w", shape=SHAPE, chunks=CHUNKS, dtype="i4", zarr_format=3,
                     compressor=codec)
         z[...] = data
+    z = cz.open(os.path.join(root, "s.zarr"), mode="w", shape=SHAPE, chunks=CHUNKS, shards=(512, 512), dtype="i4",
+                zarr_format=3, compressor=Blosc(cname="lz4", clevel=5, shuffle=Blosc.SHUFFLE))
+    z[...] = data
 
 
 class Server:
@@ -191,7 +198,7 @@ def main(rounds: int = 5) -> None:
         write(root, data)
         with http_server(root) as srv:
             arrays = {(lib.name, name): lib.open(f"{srv.url}/{name}") for lib in LIBS
-                      for name in ("a.zarr", "z.zarr", "g.zarr")}
+                      for name in ("a.zarr", "z.zarr", "g.zarr", "s.zarr")}
             srv.requests()  # opening is not part of the reads
             best: dict[tuple[str, str], tuple[float, int, int]] = {}
             for _ in range(rounds):
