@@ -9,8 +9,9 @@ hiding (``bench_remote.py`` measures that).
 
 The array: 1024 x 1024 int32 in 128 x 128 chunks (64 chunks, Blosc lz4), Zarr v3.
 
-Run: ``PYTHONPATH=. python bench/bench_s3_backends.py [rounds]`` (best of interleaved
-rounds; the clients alternate within every round).
+Run: ``pytest bench/bench_s3_backends.py --benchmark-json=bench/s3.json`` then
+``python bench/report.py bench/s3.json``; or ``PYTHONPATH=. python bench/bench_s3_backends.py
+[rounds]`` (best of interleaved rounds; the clients alternate within every round).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 SHAPE, CHUNKS, BUCKET = (1024, 1024), (128, 128), "bench"
 KEY, SECRET = "testing-key-id", "testing-secret-value"
@@ -47,14 +49,21 @@ def moto_server():
         proc.wait(10)
 
 
-def main(rounds: int = 5) -> None:
+DATA = np.arange(SHAPE[0] * SHAPE[1], dtype=np.int32).reshape(SHAPE)
+WORKLOADS = {"full read (64 chunks)": lambda a: a[...],
+             "full write (64 chunks)": lambda a: a.__setitem__(Ellipsis, DATA)}
+
+
+@contextlib.contextmanager
+def served_arrays():
+    """The array written once to a fresh moto server; yields ``{client name: array}``,
+    every client on the same bucket and key."""
     import s3fs
 
     import chunkzip as cz
     from chunkzip.codecs import Blosc
     from chunkzip.storage import FsspecStore, ObstoreStore
 
-    data = np.arange(SHAPE[0] * SHAPE[1], dtype=np.int32).reshape(SHAPE)
     with moto_server() as endpoint:
         fs_opts = {"key": KEY, "secret": SECRET, "client_kwargs": {"endpoint_url": endpoint, "region_name": "eu-west-1"}}
         ob_opts = {"endpoint": endpoint, "access_key_id": KEY, "secret_access_key": SECRET, "region": "eu-west-1",
@@ -65,7 +74,7 @@ def main(rounds: int = 5) -> None:
                   "chunkzip + obstore": ObstoreStore.from_url(url, ob_opts)}
         z = cz.open(stores["chunkzip + s3fs"], mode="w", shape=SHAPE, chunks=CHUNKS, dtype="i4", zarr_format=3,
                     compressor=Blosc(cname="lz4", clevel=5, shuffle=Blosc.SHUFFLE))
-        z[...] = data
+        z[...] = DATA
         arrays = {name: cz.open(st, mode="r+") for name, st in stores.items()}
         try:
             import zarr
@@ -73,8 +82,35 @@ def main(rounds: int = 5) -> None:
             arrays["zarr-python (s3fs)"] = zarr.open_array(url, mode="r+", storage_options=fs_opts)
         except ImportError:
             pass
-        workloads = {"full read (64 chunks)": lambda a: a[...], "full write (64 chunks)": lambda a: a.__setitem__(
-            Ellipsis, data)}
+        yield arrays
+
+
+CLIENTS = ["chunkzip + s3fs", "chunkzip + obstore", "zarr-python (s3fs)"]
+
+
+@pytest.fixture(scope="module")
+def arrays():
+    pytest.importorskip("s3fs")
+    pytest.importorskip("obstore")
+    pytest.importorskip("moto.server")
+    with served_arrays() as arrs:
+        yield arrs
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize("workload", list(WORKLOADS))
+def test_s3_client(benchmark, arrays, client, workload):
+    if client not in arrays:
+        pytest.skip("zarr-python is not installed")
+    benchmark.group = f"moto S3: {workload}"
+    out = benchmark.pedantic(WORKLOADS[workload], args=(arrays[client],), rounds=3, iterations=1, warmup_rounds=1)
+    if out is not None:
+        np.testing.assert_array_equal(out, DATA)
+
+
+def main(rounds: int = 5) -> None:
+    data, workloads = DATA, WORKLOADS
+    with served_arrays() as arrays:
         best: dict[tuple[str, str], float] = {}
         for _ in range(rounds):
             for wname, fn in workloads.items():
