@@ -334,8 +334,9 @@ cdef int64_t _assemble_shard(const Layout *L, const Encoding *E, const uint8_t *
         crc = cz_crc32c(0, index, <size_t>(16 * ninner))
         for d in range(4):
             index[16 * ninner + d] = <uint8_t>(crc >> (8 * d))
-    if not at_start:
-        memmove(buf + pos, index, <size_t>isz_index)
+    if at_start:
+        return pos
+    memmove(buf + pos, index, <size_t>isz_index)
     return pos + isz_index
 
 
