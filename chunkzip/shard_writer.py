@@ -33,6 +33,11 @@ FAST_WRITE = True
 #: least one shard): bounds the memory a large write takes beside the caller's array
 BUFFER_BATCH_BYTES = 64 * 1024 * 1024
 
+#: directory stores: shards up to this size are written by the file-bound pool
+#: (``pipeline.IO_THREADS`` threads: file creation and ``rename`` wait in the kernel);
+#: larger ones by the chunk pool, since every thread holds one shard buffer
+IO_POOL_SHARD_BYTES = 16 * 1024 * 1024
+
 
 def write_whole_shards(pipe: Any, indexer: Any, value: np.ndarray) -> list | None:
     """Write the shards ``indexer`` covers wholly straight from ``value`` (laid out like
@@ -103,7 +108,9 @@ def _run(pipe: Any, ip: Any, kind: int, plan: WholeChunkPlan, value: np.ndarray,
     def fn() -> int:
         return _write.write_shards(*args)
 
-    pipe._run_kernel(fn, hi - lo, blocking_io=bool(targets) and isinstance(targets[0], bytes))
+    to_files = bool(targets) and isinstance(targets[0], bytes)
+    bound = _write.shard_bound(ip.codec.nbytes, ip.ninner, spec.index_checksum)
+    pipe._run_kernel(fn, hi - lo, blocking_io=to_files and bound <= IO_POOL_SHARD_BYTES)
 
 
 def _write_buffered(pipe: Any, ip: Any, kind: int, plan: WholeChunkPlan, value: np.ndarray,

@@ -234,6 +234,29 @@ def test_partial_shards_and_non_contiguous_values(kernel_calls):
     np.testing.assert_array_equal(c[...], w)
 
 
+def test_reversed_broadcast_and_nan_fill(monkeypatch, kernel_calls):
+    """Values with negative or zero strides; a NaN fill value: inner chunks of NaN are
+    left out, as on the generic path."""
+    results = []
+    for fast in (True, False):
+        monkeypatch.setattr(shard_writer, "FAST_WRITE", fast)
+        store = MemoryStore()
+        c = cz.create((30, 28), chunks=(5, 7), shards=(10, 14), dtype="f4", store=store, fill_value=np.nan)
+        rev = np.arange(30 * 28, dtype="f4").reshape(30, 28)[::-1, ::-1]
+        c[...] = rev
+        np.testing.assert_array_equal(c[...], rev)
+        row = np.arange(28, dtype="f4")
+        c[10:20] = row  # broadcast: zero stride along the rows
+        c[20:25, :14] = np.nan
+        expect = rev.copy()
+        expect[10:20] = row
+        expect[20:25, :14] = np.nan
+        np.testing.assert_array_equal(c[...], expect)
+        results.append(stored(store))
+    assert results[0] == results[1]
+    assert kernel_calls.sizes[:2] == [6, 2]
+
+
 def test_buffered_store_in_batches(monkeypatch, kernel_calls):
     """Stores that are not directories get shards assembled in bounded batches."""
     monkeypatch.setattr(shard_writer, "BUFFER_BATCH_BYTES", 1)  # one shard per kernel call
