@@ -120,6 +120,17 @@ cdef const uint8_t *_chunk_data(const Layout *L, const uint8_t *src, const int64
     return L.scratch
 
 
+cdef inline const uint8_t *_region(const Layout *L, const uint8_t *base, const int64_t *start,
+                                   const int64_t *extent, int64_t *ext) noexcept nogil:
+    """A chunk's (or shard's) region in the value: its first byte, from its first
+    element ``start`` per dimension; its extent copied into ``ext``."""
+    cdef int d
+    for d in range(L.ndim):
+        ext[d] = extent[d]
+        base += start[d] * L.vstr[d]
+    return base
+
+
 cdef int64_t _encode(const Encoding *E, const uint8_t *data, int64_t nbytes, uint8_t *dest,
                      const uint8_t **out) noexcept nogil:
     """Encode one chunk's bytes into ``dest`` (``nbytes + BLOSC_OVERHEAD`` bytes);
@@ -215,7 +226,6 @@ def write_chunks(list paths, bytes tag, int kind, value, chunk_shape, chunk_stri
     """
     cdef Layout L
     cdef Encoding E
-    cdef int d
     cdef int64_t ext[MAXDIM]
     cdef int64_t k, n
     cdef Py_ssize_t nchunks = len(paths)
@@ -251,10 +261,7 @@ def write_chunks(list paths, bytes tag, int kind, value, chunk_shape, chunk_stri
                 k = cz_next_index(<long long *>&counter[0])
                 if k >= nchunks:
                     break
-                src = base
-                for d in range(L.ndim):
-                    ext[d] = extents[k, d]
-                    src += starts[k, d] * L.vstr[d]
+                src = _region(&L, base, &starts[k, 0], &extents[k, 0], ext)
                 n = _encode(&E, _chunk_data(&L, src, ext), L.nbytes, cbuf, &data)
                 if n < 0 or _store(pp[k], tagp, data, n):
                     status[k] = 1
@@ -426,10 +433,7 @@ def write_shards(list targets, bytes tag, int kind, value, chunk_shape, chunk_st
                 k = cz_next_index(<long long *>&counter[0])
                 if k >= nshards:
                     break
-                src = base
-                for d in range(L.ndim):
-                    sext[d] = extents[k, d]
-                    src += starts[k, d] * L.vstr[d]
+                src = _region(&L, base, &starts[k, 0], &extents[k, 0], sext)
                 buf = own if to_files else bufs[k]
                 n = _assemble_shard(&L, &E, src, sext, per, ninner, index_at_start, index_checksum,
                                     index_big_endian, buf, &nstored)
