@@ -257,6 +257,38 @@ def test_reversed_broadcast_and_nan_fill(monkeypatch, kernel_calls):
     assert kernel_calls.sizes[:2] == [6, 2]
 
 
+def test_dropped_dimension_and_synchronizer(kernel_calls):
+    """An integer index on a dimension of one-element shards is a whole shard for the
+    kernel; with a synchronizer every write takes the generic path (under the lock)."""
+    c = cz.create((6, 40), chunks=(1, 5), shards=(1, 20), dtype="i2", store=MemoryStore())
+    row = np.arange(40, dtype="i2")
+    c[3] = row
+    assert kernel_calls.sizes == [2]
+    expect = np.zeros((6, 40), "i2")
+    expect[3] = row
+    np.testing.assert_array_equal(c[...], expect)
+    s = cz.create((6, 40), chunks=(1, 5), shards=(1, 20), dtype="i2", store=MemoryStore(),
+                  synchronizer=cz.ThreadSynchronizer())
+    s[...] = expect
+    assert kernel_calls.sizes == [2]
+    np.testing.assert_array_equal(s[...], expect)
+
+
+def test_fsspec_store_gets_assembled_shards(kernel_calls):
+    pytest.importorskip("fsspec")
+    from chunkzip.storage import FsspecStore
+
+    url = "memory://cz-shard-writer/a.zarr"
+    a = data((50, 33))
+    c = cz.open(url, mode="w", shape=a.shape, chunks=(10, 11), shards=(20, 33), dtype="i4", compressor=BLOSC)
+    c[...] = a
+    assert kernel_calls.sizes == [3]
+    np.testing.assert_array_equal(cz.open(url, mode="r")[...], a)
+    store = FsspecStore.from_url(url)
+    assert sorted(store.list_prefix("c/")) == ["c/0/0", "c/1/0", "c/2/0"]
+    store.delete_many(list(store.list_prefix("")))
+
+
 def test_buffered_store_in_batches(monkeypatch, kernel_calls):
     """Stores that are not directories get shards assembled in bounded batches."""
     monkeypatch.setattr(shard_writer, "BUFFER_BATCH_BYTES", 1)  # one shard per kernel call
