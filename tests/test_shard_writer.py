@@ -350,7 +350,9 @@ def cases(draw):
         b = draw(st.integers(a + 1, n))
         sel.append(slice(a, b))
     return dict(shape=shape, inner=inner, shards=shards, sel=tuple(sel),
-                location=draw(st.sampled_from(["end", "start"])), blosc=draw(st.booleans()),
+                location=draw(st.sampled_from(["end", "start"])), order=draw(st.sampled_from("CF")),
+                compressor=draw(st.sampled_from([None, BLOSC, Blosc(cname="zstd", clevel=1, shuffle=Blosc.NOSHUFFLE),
+                                                 Blosc(cname="blosclz", clevel=9, shuffle=Blosc.BITSHUFFLE)])),
                 dtype=draw(st.sampled_from(["i4", "u1", "f8", "i2"])), wec=draw(st.booleans()),
                 fill_frac=draw(st.sampled_from([0.0, 0.5, 0.95])), seed=draw(st.integers(0, 2 ** 16)),
                 local=draw(st.booleans()))
@@ -359,7 +361,7 @@ def cases(draw):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(cases())
-def test_hypothesis_against_numpy_and_generic(tmp_path_factory, monkeypatch, case):
+def test_hypothesis_against_numpy_and_generic(tmp_path_factory, monkeypatch, kernel_calls, case):
     rng = np.random.default_rng(case["seed"])
     shape, dt = case["shape"], np.dtype(case["dtype"])
     fill = 2
@@ -373,10 +375,12 @@ def test_hypothesis_against_numpy_and_generic(tmp_path_factory, monkeypatch, cas
     for fast in (True, False):
         monkeypatch.setattr(shard_writer, "FAST_WRITE", fast)
         store = LocalStore(str(root / str(fast))) if case["local"] else MemoryStore()
-        c = cz.create(shape, chunks=case["inner"], dtype=dt, store=store, fill_value=fill,
+        c = cz.create(shape, chunks=case["inner"], dtype=dt, store=store, fill_value=fill, order=case["order"],
                       shards={"shape": case["shards"], "index_location": case["location"]},
-                      compressor=BLOSC if case["blosc"] else None, write_empty_chunks=case["wec"])
+                      compressor=case["compressor"], write_empty_chunks=case["wec"])
+        ncalls = len(kernel_calls.sizes)
         c[...] = before
+        assert (len(kernel_calls.sizes) > ncalls) == fast  # every shard is whole: the kernel's, when on
         c[case["sel"]] = value
         np.testing.assert_array_equal(c[...], expect)
         results.append(stored(store))
