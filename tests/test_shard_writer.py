@@ -322,6 +322,26 @@ def test_failed_shard_leaves_nothing_partial(tmp_path, kernel_calls):
     np.testing.assert_array_equal(c[20:, 20:], new[20:, 20:])
 
 
+def test_reserved_blocks_change_no_byte(tmp_path, kernel_calls):
+    """Shard files get their blocks reserved (fallocate) before they are written: the
+    files are byte for byte those written without it, sizes included."""
+    a = data((64, 64))
+    got = []
+    for reserve in (1, 1 << 30):
+        old = _write._set_reserve_min(reserve)
+        try:
+            store = LocalStore(str(tmp_path / str(reserve)))
+            c = cz.create((64, 64), chunks=(8, 8), shards=(32, 32), dtype="i4", store=store, compressor=None)
+            c[...] = a
+            c[...] = a[::-1]  # over existing shards
+        finally:
+            _write._set_reserve_min(old)
+        got.append(stored(store))
+    assert got[0] == got[1] and len(got[0]) == 4
+    assert all(len(v) == 32 * 32 * 4 + 16 * 16 + 4 for v in got[0].values())
+    assert len(kernel_calls.sizes) == 4
+
+
 def test_leftover_temp_file_falls_back(tmp_path, monkeypatch, kernel_calls):
     """A temporary name already taken makes the kernel give that shard back; the
     generic path writes it, and the old temporary file is not touched."""
