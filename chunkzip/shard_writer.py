@@ -30,8 +30,10 @@ from .chunk_writer import WholeChunkPlan, encoding_args, plan_whole_chunks, proj
 FAST_WRITE = True
 
 #: shard buffers assembled at once for stores that are not directories (bytes, at
-#: least one shard): bounds the memory a large write takes beside the caller's array
-BUFFER_BATCH_BYTES = 64 * 1024 * 1024
+#: least one shard): bounds the memory a large write takes beside the caller's array.
+#: Each buffer is sized for the worst case (every inner chunk stored raw) but only the
+#: encoded bytes are touched, so this is mostly address space, not memory.
+BUFFER_BATCH_BYTES = 256 * 1024 * 1024
 
 #: directory stores: shards up to this size are written by the file-bound pool
 #: (``pipeline.IO_THREADS`` threads: file creation and ``rename`` wait in the kernel);
@@ -122,11 +124,13 @@ def _write_buffered(pipe: Any, ip: Any, kind: int, plan: WholeChunkPlan, value: 
     spec = pipe.meta.sharding
     bound = _write.shard_bound(ip.codec.nbytes, ip.ninner, spec.index_checksum)
     n = len(plan.keys)
-    per_batch = max(1, BUFFER_BATCH_BYTES // bound)
+    nbatches = -(-n // max(1, BUFFER_BATCH_BYTES // bound))
+    per_batch = -(-n // nbatches)  # batches of equal size: no lone shard left for one thread
     sizes = np.zeros(n, np.int64)
     for lo in range(0, n, per_batch):
         hi = min(n, lo + per_batch)
-        bufs = [np.empty(bound, np.uint8) for _ in range(hi - lo)]
+        arena = np.empty((hi - lo, bound), np.uint8)  # one allocation for the batch
+        bufs = list(arena)
         _run(pipe, ip, kind, plan, value, bufs, b"", status, sizes, lo, hi)
         done = [i for i in range(lo, hi) if status[i] == 0]
         pipe.store.set_many([(plan.keys[i], bufs[i - lo][:sizes[i]].tobytes()) for i in done])
