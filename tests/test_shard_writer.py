@@ -289,6 +289,20 @@ def test_fsspec_store_gets_assembled_shards(kernel_calls):
     store.delete_many(list(store.list_prefix("")))
 
 
+def test_fill_test_is_bitwise(kernel_calls):
+    """The kernel leaves out inner chunks whose bytes are the fill value's: a chunk of
+    -0.0 under fill 0.0 is stored, so the sign bit reads back (the generic path's ``==``
+    test leaves it out, and it reads back as 0.0)."""
+    store = MemoryStore()
+    c = cz.create((8, 8), chunks=(4, 4), shards=(8, 8), dtype="f8", store=store, fill_value=0.0, compressor=None)
+    v = np.zeros((8, 8))
+    v[:4, :4] = -0.0
+    c[...] = v
+    assert kernel_calls.sizes == [1]
+    assert np.signbit(c[:4, :4]).all() and not np.signbit(c[4:, 4:]).any()
+    assert len(store._map["c/0/0"]) == 4 * 4 * 8 + 16 * 4 + 4  # one stored inner chunk
+
+
 def test_buffered_store_in_batches(monkeypatch, kernel_calls):
     """Stores that are not directories get shards assembled in bounded batches."""
     monkeypatch.setattr(shard_writer, "BUFFER_BATCH_BYTES", 1)  # one shard per kernel call
