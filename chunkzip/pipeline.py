@@ -16,7 +16,7 @@ import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -242,6 +242,17 @@ def get_chunk(store: Any, key: str, codec: Any) -> Any:
         raise ChunkDecodeError(f"chunk {key!r} could not be read: {e}") from None
 
 
+def check_stored_size(raw: Any, key: str, codec: Any) -> Any:
+    """``raw`` (a stored chunk, or None), refused with a ChunkDecodeError naming the key
+    when it is larger than the codec's ``max_stored_nbytes`` (what :func:`get_chunk`
+    checks for values fetched one at a time)."""
+    max_nbytes = getattr(codec, "max_stored_nbytes", None)
+    if raw is not None and max_nbytes is not None and len(raw) > max_nbytes:
+        raise ChunkDecodeError(f"chunk {key!r} could not be read: it holds {len(raw)} bytes, more than a valid "
+                               f"chunk can ({max_nbytes})")
+    return raw
+
+
 def put(chunk: np.ndarray, selection: Any, value: Any) -> None:
     """``chunk[selection] = value``, with an all-integer selection taken as a 0-d view, so
     that a 0-d object value holding a list or an array is stored as one item."""
@@ -289,6 +300,22 @@ def _slice_tables(ps: list) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
 
 
 _NO_POSITIONS = np.zeros(0, np.int64)  # read_points: points go to out[i] in order
+
+#: Reads from stores that stream (``streams_reads``: remote stores) decode each group of
+#: chunks as its bytes arrive; False waits for the whole batch first (benchmarks and
+#: tests compare the two).
+STREAM_READS = True
+
+
+def _point_rows(bounds: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For the chunks ``rows`` of a point batch (chunk k's points are
+    ``bounds[k]:bounds[k + 1]``): their bounds as a batch of their own, and the
+    positions of their points in the whole batch."""
+    lens = bounds[rows + 1] - bounds[rows]
+    sub = np.zeros(len(rows) + 1, np.int64)
+    np.cumsum(lens, out=sub[1:])
+    elem = np.repeat(bounds[rows] - sub[:-1], lens) + np.arange(sub[-1], dtype=np.int64)
+    return sub, elem
 
 
 # ----------------------------------------------------------------------------- batched I/O
@@ -366,6 +393,31 @@ class Pipeline:
         if paths is not None:
             return paths(keys), True
         return self.store.get_many(keys), False
+
+    def _source_batches(self, keys: Any) -> Iterator[tuple[np.ndarray | None, list, bool]]:
+        """The kernel's sources for ``keys`` as ``(rows, sources, from_files)`` groups:
+        ``rows`` None for all keys at once (in order), otherwise the positions in
+        ``keys`` of this group's sources. Stores that stream (``streams_reads``, remote
+        ones) yield each group as its bytes arrive, so that the kernel decodes it while
+        the rest is still on the wire."""
+        store = self.store
+        if not STREAM_READS or len(keys) < 2 or not getattr(store, "streams_reads", False) \
+                or getattr(store, "local_paths", None) is not None or type(self)._sources is not Pipeline._sources:
+            # (a subclass that resolves keys itself, as the inner chunks of shards, fetches its own way)
+            yield (None, *self._sources(keys))
+            return
+        with contextlib.closing(store.iter_batches(keys)) as groups:  # an early exit cancels the fetches
+            for group in groups:
+                yield np.fromiter((i for i, _ in group), np.int64, len(group)), [v for _, v in group], False
+
+    def _run_source_batches(self, keys: Any, part: Callable[[np.ndarray | None, list, bool], int]) -> int:
+        """``part(rows, sources, from_files)`` (a kernel call that returns the chunks it left
+        to the generic path) for each group of :meth:`_source_batches`; the total left."""
+        left = 0
+        with contextlib.closing(self._source_batches(keys)) as groups:  # an error stops the fetches at once
+            for rows, sources, from_files in groups:
+                left += part(rows, sources, from_files)
+        return left
 
     def _fast_read(self, indexer: Any, out: np.ndarray) -> bool:
         """Read through ``_ext._copy`` (one nogil call per batch of chunks); False when
@@ -515,20 +567,28 @@ class Pipeline:
             combo = np.stack(np.unravel_index(np.arange(nchunks, dtype=np.int64), counts), axis=1)
             combo += np.cumsum([0] + counts[:-1])
         keys = self._keys([[p.chunk for p in ps] for ps in dims])
-        sources, from_files = self._sources(keys)
         cshape, cstr = meta.chunks, self.chunk_strides()
         fill = self._fill_bytes
         status = np.zeros(nchunks, dtype=np.uint8)
-        counter = np.zeros(1, dtype=np.int64)
 
         nthreads = self._blosc_threads(kind, nchunks)
 
-        def fn() -> int:
-            return _copy.read_product(sources, from_files, kind, out, cshape, cstr, out_strides, fill,
-                                      combo, off, src_idx, dst_idx, run_arr, status, counter, nthreads,
-                                      plen)
+        def part(rows: np.ndarray | None, sources: list, from_files: bool) -> int:
+            # rows: the chunks (rows of combo) these sources belong to; None: all of them
+            cmb, st = (combo, status) if rows is None else (np.ascontiguousarray(combo[rows]),
+                                                            np.zeros(len(rows), np.uint8))
+            counter = np.zeros(1, dtype=np.int64)
 
-        self._fallback(self._run_kernel(fn, nchunks), status, indexer, out)
+            def fn() -> int:
+                return _copy.read_product(sources, from_files, kind, out, cshape, cstr, out_strides, fill,
+                                          cmb, off, src_idx, dst_idx, run_arr, st, counter, nthreads, plen)
+
+            left = self._run_kernel(fn, len(sources))
+            if rows is not None:
+                status[rows] = st
+            return left
+
+        self._fallback(self._run_source_batches(keys, part), status, indexer, out)
 
     def _read_points(self, kind: int, groups: tuple, out: np.ndarray, indexer: Any) -> None:
         from ._ext import _copy
@@ -543,18 +603,29 @@ class Pipeline:
         flat = flat.astype(np.int64, copy=False)
         dpos = np.zeros(0, np.int64) if order is None else order.astype(np.int64, copy=False)
         bnd = np.asarray(bounds, dtype=np.int64)
-        sources, from_files = self._sources(self._point_keys(chunk_coords))
         fill = self._fill_bytes
         status = np.zeros(nchunks, dtype=np.uint8)
-        counter = np.zeros(1, dtype=np.int64)
 
         nthreads = self._blosc_threads(kind, nchunks)
 
-        def fn() -> int:
-            return _copy.read_points(sources, from_files, kind, out, codec.nbytes, fill, bnd, flat,
-                                     dpos, status, counter, nthreads)
+        def part(rows: np.ndarray | None, sources: list, from_files: bool) -> int:
+            if rows is None:
+                b, f, d, st = bnd, flat, dpos, status
+            else:  # these chunks' points, in the same order, with their output positions
+                b, elem = _point_rows(bnd, rows)
+                f, d, st = flat[elem], (elem if len(dpos) == 0 else dpos[elem]), np.zeros(len(rows), np.uint8)
+            counter = np.zeros(1, dtype=np.int64)
 
-        self._fallback(self._run_kernel(fn, nchunks), status, indexer, out)
+            def fn() -> int:
+                return _copy.read_points(sources, from_files, kind, out, codec.nbytes, fill, b, f, d, st, counter,
+                                         nthreads)
+
+            left = self._run_kernel(fn, len(sources))
+            if rows is not None:
+                status[rows] = st
+            return left
+
+        self._fallback(self._run_source_batches(self._point_keys(chunk_coords), part), status, indexer, out)
 
     def read_item(self, selection: Any) -> Any:
         """``z[i, j, ...]`` for one element: the kernel reads its chunk and decodes only
@@ -616,14 +687,17 @@ class Pipeline:
     def _read_generic(self, projections: Iterable[Any], out: np.ndarray) -> None:
         projs = list(projections)
         store, codec, key_of, fill = self.store, self.codec, self.key, self.fill
-        if getattr(store, "batched_io", False) and len(projs) > 1:  # remote: one concurrent fetch
+        streams = STREAM_READS and getattr(store, "streams_reads", False) and len(projs) > 1
+        if getattr(store, "batched_io", False) and len(projs) > 1 and not streams:  # remote: one concurrent fetch
             store = ChunkBatch(store, [key_of(p.chunk_coords) for p in projs])
         chunk_shape = self.meta.chunks
         order_ok = "C_CONTIGUOUS" if codec.order == "C" else "F_CONTIGUOUS"
 
         def one(p: Any) -> None:
             key = key_of(p.chunk_coords)
-            raw = get_chunk(store, key, codec)
+            place(p, key, get_chunk(store, key, codec))
+
+        def place(p: Any, key: str, raw: Any) -> None:
             if raw is None:
                 out[p.out_selection] = fill
                 return
@@ -637,7 +711,21 @@ class Pipeline:
             chunk = codec.decode(raw, key)
             out[p.out_selection] = chunk[p.chunk_selection]
 
-        run_batched(one, projs, codec.nbytes)
+        if not streams:
+            run_batched(one, projs, codec.nbytes)
+            return
+        # remote: the chunks are fetched concurrently, and each group decoded on the pool
+        # as it arrives (a chunk that several projections read is fetched once)
+        keys: dict[str, list[int]] = {}
+        for j, p in enumerate(projs):
+            keys.setdefault(key_of(p.chunk_coords), []).append(j)
+        names = list(keys)
+        members = list(keys.values())
+        with contextlib.closing(store.iter_batches(names)) as groups:  # an error stops the fetches at once
+            for group in groups:
+                items = [(projs[j], names[i], check_stored_size(raw, names[i], codec)) for i, raw in group
+                         for j in members[i]]
+                run_batched(lambda item: place(*item), items, codec.nbytes)
 
     def read_chunk(self, coords: tuple[int, ...]) -> np.ndarray | None:
         key = self.key(coords)

@@ -19,9 +19,10 @@ selections, and nested sharding, take the whole-shard generic path of
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import replace
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -75,6 +76,14 @@ class InnerPipeline(_pl.Pipeline):
             return [fetch_one(self, tuple(int(x) for x in coords[0]))], False
         return fetch_inner(self, np.asarray(coords, dtype=np.int64).reshape(len(coords), len(self.per))), False
 
+    def _source_batches(self, coords: Any) -> Iterator[tuple[np.ndarray | None, list, bool]]:
+        """Sources in groups: from stores that stream, each whole shard's inner chunks
+        as soon as the shard arrives (decoded while the others are on the wire)."""
+        if not _pl.STREAM_READS or len(coords) < 2 or not getattr(self.store, "streams_reads", False):
+            yield (None, *self._sources(coords))
+            return
+        yield from stream_inner(self, np.asarray(coords, dtype=np.int64).reshape(len(coords), len(self.per)))
+
     def _fallback(self, nfail: int, status: np.ndarray, indexer: Any, out: np.ndarray) -> None:
         # an inner chunk the kernel could not decode: the generic whole-shard path
         # re-reads the selection and raises the precise error
@@ -104,6 +113,44 @@ def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
     sources: list = [None] * n
     if n == 0:
         return sources
+    whole, partial = plan_shards(ip, coords)
+    if whole:
+        for (key, pos, loc), raw in zip(whole, ip.store.get_many([w[0] for w in whole])):
+            place_whole(ip, sources, key, pos, loc, raw)
+    if partial:
+        fetch_partial(ip, partial, sources)
+    return sources
+
+
+def stream_inner(ip: InnerPipeline, coords: np.ndarray) -> Iterator[tuple[np.ndarray | None, list, bool]]:
+    """:func:`fetch_inner` as ``(rows, sources, False)`` groups for the kernel (see
+    ``Pipeline._source_batches``): the inner chunks of shards read partly come first (index,
+    then ranges), then those of each whole shard as soon as its bytes arrive."""
+    whole, partial = plan_shards(ip, coords)
+    if partial:
+        rows = np.concatenate([pos for _, pos, _ in partial])
+        sources: list = [None] * len(coords)
+        fetch_partial(ip, partial, sources)
+        yield rows, [sources[r] for r in rows.tolist()], False
+    if not whole:
+        return
+    with contextlib.closing(ip.store.iter_batches([w[0] for w in whole])) as groups:
+        for group in groups:
+            rows_l, srcs = [], []
+            for i, raw in group:
+                key, pos, loc = whole[i]
+                sub: list = [None] * len(pos)
+                place_whole(ip, sub, key, np.arange(len(pos)), loc, raw)
+                rows_l.append(pos)
+                srcs.extend(sub)
+            yield np.concatenate(rows_l), srcs, False
+
+
+def plan_shards(ip: InnerPipeline, coords: np.ndarray) -> tuple[list, list]:
+    """The inner chunks at ``coords`` grouped by shard, as ``(key, positions in coords,
+    positions in the shard)``: shards whose inner chunks are all needed (read whole), and
+    the others (index, then ranges)."""
+    n = len(coords)
     per = ip.per_arr
     shard = coords // per
     local = (coords - shard * per) @ ip.local_strides
@@ -134,17 +181,24 @@ def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
                 whole.append((key, pos, loc))
                 continue
         partial.append((key, pos, loc))
+    return whole, partial
+
+
+def place_whole(ip: InnerPipeline, sources: list, key: str, pos: np.ndarray, loc: np.ndarray, raw: Any) -> None:
+    """``sources[pos[i]]``: inner chunk ``loc[i]`` of the whole shard ``raw`` (None: missing)."""
+    if raw is None:
+        return
+    if not isinstance(raw, bytes):
+        raw = bytes(raw)
+    index, stored, _ = parse_shard(ip.spec, raw, ip.ninner, key)
+    keep = stored[loc]
+    _place(sources, pos[keep], index[loc[keep]], raw, 0)
+
+
+def fetch_partial(ip: InnerPipeline, partial: list, sources: list) -> None:
+    """Fill ``sources`` for shards read partly: their indexes in one ranged batch, then
+    the needed inner chunks' ranges (neighbours merged) in another."""
     store, spec = ip.store, ip.spec
-    if whole:
-        raws = store.get_many([w[0] for w in whole])
-        for (key, pos, loc), raw in zip(whole, raws):
-            if raw is None:
-                continue
-            if not isinstance(raw, bytes):
-                raw = bytes(raw)
-            index, stored, _ = parse_shard(spec, raw, ip.ninner, key)
-            keep = stored[loc]
-            _place(sources, pos[keep], index[loc[keep]], raw, 0)
     if partial:
         at_end = spec.index_location == "end"
         idx_raws = store.get_ranges([(k, -ip.isz, None) if at_end else (k, 0, ip.isz) for k, _, _ in partial])
@@ -183,7 +237,6 @@ def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
             if not isinstance(buf, bytes):
                 buf = bytes(buf)
             _place(sources, pos, ent, buf, r0)
-    return sources
 
 
 def fetch_one(ip: InnerPipeline, coords: tuple[int, ...]) -> tuple | None:

@@ -5,6 +5,8 @@
   close the connection mid-body or hang, for requests whose path matches a pattern.
 * :func:`moto_s3`: moto's standalone S3 server (``moto[server]``), a real S3-protocol
   endpoint, with the ``storage_options`` s3fs needs to reach it.
+* :func:`gcs_emulator`: ``gcp-storage-emulator``, a GCS JSON-API server, with the
+  ``storage_options`` gcsfs needs to reach it.
 
 Nothing on the client side is replaced: chunkzip, fsspec, s3fs and aiohttp talk to these
 servers over sockets.
@@ -42,6 +44,8 @@ class Faults:
         self.requests: list[str] = []  # paths asked for, in order
         self.inflight = 0
         self.max_inflight = 0  # most requests answered at the same time
+        #: (time.perf_counter() on arrival, method, path, Range header or "") of every request
+        self.log: list[tuple[float, str, str, str]] = []
 
     def set(self, pattern: str, mode: str = "status", times: int = -1, status: int = 500,
             hang: float = 5.0) -> None:
@@ -52,6 +56,7 @@ class Faults:
         with self.lock:
             self.pattern, self.times = None, 0
             self.requests.clear()
+            self.log.clear()
             self.max_inflight = 0
 
     def take(self, path: str) -> str | None:
@@ -89,6 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, body: bool) -> None:
         faults = self.faults
+        faults.log.append((time.perf_counter(), self.command, self.path, self.headers.get("Range", "")))
         # counted while the answer is held back: the client is waiting for all of these
         with faults.lock:
             faults.inflight += 1
@@ -207,6 +213,67 @@ def moto_s3() -> Iterator[dict]:
                "client_kwargs": {"endpoint_url": endpoint, "region_name": "eu-west-1"}}
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def gcs_emulator(bucket: str) -> Iterator[dict]:
+    """Run ``gcp-storage-emulator`` (a GCS JSON API server, in memory) on 127.0.0.1 with
+    ``bucket`` made; yield the gcsfs ``storage_options`` for it (anonymous, its endpoint).
+
+    The emulator parses multipart uploads with Python's e-mail parser, which drops a
+    final ``\r`` of the object's bytes when the client ends lines with ``\n`` (gcsfs
+    does; real GCS keeps every byte). The server here reads those uploads exactly
+    instead; the client side is untouched.
+    """
+    from gcp_storage_emulator import server as emulator
+    from gcp_storage_emulator.server import create_server
+
+    original = emulator._read_data
+
+    def read_data(handler, query):
+        content_type = handler.headers.get("Content-Type") or ""
+        boundary = re.search(r'boundary="?([^";]+)"?', content_type)
+        if not content_type.startswith("multipart/related") or boundary is None:
+            return original(handler, query)
+        raw = emulator._decode_raw_data(emulator._read_raw_data(handler), handler)
+        return _multipart_related(raw, boundary.group(1).encode())
+
+    import http.server
+    import types
+
+    class Backlogged(http.server.HTTPServer):
+        # one request at a time, as the emulator is written; but the default listen
+        # backlog (5) drops the connections of a concurrent batch, each then waiting
+        # for a 1 s SYN retransmission
+        request_queue_size = 256
+
+    port = _free_port()
+    emulator._read_data = read_data
+    emulator.server = types.SimpleNamespace(HTTPServer=Backlogged)  # the module's name for http.server
+    server = create_server("127.0.0.1", port, in_memory=True, default_bucket=bucket)
+    server.start()
+    try:
+        yield {"endpoint_url": f"http://127.0.0.1:{port}", "token": "anon", "project": "cz-test"}
+    finally:
+        server.stop()
+        emulator._read_data, emulator.server = original, http.server
+
+
+def _multipart_related(raw: bytes, boundary: bytes) -> dict:
+    """The two parts of a ``multipart/related`` upload (JSON metadata, then the object's
+    bytes, everything up to the closing delimiter), with ``\r\n`` or ``\n`` lines."""
+    import json
+
+    dash = b"--" + boundary
+    nl = b"\r\n" if raw.startswith(dash + b"\r\n") else b"\n"
+    start = raw.index(dash) + len(dash) + len(nl)
+    meta_end = raw.index(nl + dash, start)
+    meta = raw[start:meta_end].partition(nl + nl)[2]
+    end = raw.rindex(nl + dash + b"--")
+    head, _, content = raw[meta_end + len(nl) + len(dash) + len(nl):end].partition(nl + nl)
+    ctype = re.search(rb"(?im)^content-type:[ \t]*([^\r\n;]+)", head)
+    return {"meta": json.loads(meta), "content": content,
+            "content-type": ctype.group(1).decode().strip() if ctype else "application/octet-stream"}
 
 
 class CuttingProxy:

@@ -18,10 +18,11 @@ from .cache import LRUStoreCache
 from .fsspec import FsspecStore, StoreIOError, is_url
 from .local import DirectoryStore, LocalStore, NestedDirectoryStore
 from .memory import MemoryStore
+from .object_store import ObstoreStore
 from .zip import ZipStore
 
 __all__ = ["Store", "MemoryStore", "LocalStore", "DirectoryStore", "NestedDirectoryStore", "LRUStoreCache",
-           "FsspecStore", "StoreIOError", "ZipStore", "normalize_store_like", "default_compressor"]
+           "FsspecStore", "ObstoreStore", "StoreIOError", "ZipStore", "normalize_store_like", "default_compressor"]
 
 
 def normalize_store_like(store: Any, read_only: bool = False, storage_options: dict | None = None) -> Store:

@@ -77,6 +77,20 @@ class Store(MutableMapping):
     def get_many(self, keys: Iterable[str]) -> list[bytes | None]:
         return [self.get(k) for k in keys]
 
+    def iter_batches(self, keys: Sequence[str]) -> Iterator[list[tuple[int, bytes | None]]]:
+        """Yield the values of ``keys`` in groups of ``(i, value of keys[i])`` (None for
+        absent keys), each group as soon as its values are available; every key appears
+        in exactly one group.
+
+        Stores whose reads are network round trips override this to yield each group of
+        values as it arrives, so that callers decode early values while later ones are
+        still on the wire; this default reads the batch with :meth:`get_many` and yields
+        it as one group.
+        """
+        keys = list(keys)
+        if keys:
+            yield list(enumerate(self.get_many(keys)))
+
     def get_bounded(self, key: str, max_nbytes: int) -> bytes | None:
         """:meth:`get` for a value that cannot be valid above ``max_nbytes`` bytes (a
         chunk): larger is a ValueError. Stores that know a value's size before reading

@@ -15,7 +15,8 @@ import uuid
 from typing import Any, Awaitable, Callable, Iterable, Iterator, Sequence
 
 from .. import config
-from .base import ByteRange, Store, _slice_range, validate_key
+from .async_batches import AsyncBatchStore, StoreIOError, _bind, _retryable
+from .base import ByteRange, _slice_range, validate_key
 
 __all__ = ["FsspecStore", "StoreIOError", "is_url"]
 
@@ -24,12 +25,6 @@ __all__ = ["FsspecStore", "StoreIOError", "is_url"]
 _ATOMIC_PUT = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "memory", "oss", "r2"}
 _READ_ONLY = {"http", "https", "zip", "tar", "reference", "github"}
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://|::")
-_USERINFO_RE = re.compile(r"(://)[^/@\s]+@")
-_timeout = getattr(asyncio, "timeout", None)  # Python >= 3.11
-
-
-class StoreIOError(OSError):
-    """A remote read or write failed after the bounded retries."""
 
 
 def is_url(value: Any) -> bool:
@@ -37,33 +32,7 @@ def is_url(value: Any) -> bool:
     return isinstance(value, str) and bool(_URL_RE.search(value)) and not re.match(r"^[A-Za-z]:\\", value)
 
 
-def _secrets(options: Any) -> list[str]:
-    """String values of ``storage_options`` (nested too) that might be credentials."""
-    out: list[str] = []
-    if isinstance(options, dict):
-        for v in options.values():
-            out.extend(_secrets(v))
-    elif isinstance(options, (list, tuple)):
-        for v in options:
-            out.extend(_secrets(v))
-    elif isinstance(options, str) and len(options) >= 4:
-        out.append(options)
-    return out
-
-
-def _retryable(exc: BaseException) -> bool:
-    """Errors worth another attempt: connection resets, timeouts, server errors (not a
-    missing key, a refused permission or a bad argument)."""
-    if isinstance(exc, (FileNotFoundError, PermissionError, NotImplementedError, ValueError, TypeError,
-                        KeyError, IsADirectoryError, NotADirectoryError)):
-        return False
-    status = getattr(exc, "status", None) or getattr(exc, "code", None)
-    if isinstance(status, int) and 400 <= status < 500 and status not in (408, 425, 429):
-        return False
-    return isinstance(exc, Exception)
-
-
-class FsspecStore(Store):
+class FsspecStore(AsyncBatchStore):
     """Keys as objects below ``path`` of an fsspec file system.
 
     Parameters
@@ -83,9 +52,6 @@ class FsspecStore(Store):
     bytes); the file system is made again, in the process that unpickles, by
     ``fsspec.url_to_fs``. ``memory://`` stores are per process, as in fsspec.
     """
-
-    #: Every call is a round trip: the pipeline batches reads and writes (storage.batching).
-    batched_io = True
 
     def __init__(self, fs: Any, path: str = "", read_only: bool = False, *, url: str | None = None,
                  storage_options: dict | None = None) -> None:
@@ -141,66 +107,16 @@ class FsspecStore(Store):
         return f"FsspecStore({self._safe_url()!r}{', read_only=True' if self.read_only else ''})"
 
     # ------------------------------------------------------------------ helpers
-    def _safe_url(self) -> str:
-        return self._redact(self.url)
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        return self.fs.loop
 
-    def _redact(self, text: str) -> str:
-        text = _USERINFO_RE.sub(r"\1***@", text)
-        for secret in sorted(_secrets(self.storage_options), key=len, reverse=True):
-            if secret in text and secret not in (self.url, self.path):
-                text = text.replace(secret, "***")
-        return text
+    def _sync(self, make: Callable[[], Awaitable[Any]]) -> Any:
+        from fsspec.asyn import sync
+
+        return sync(self.fs.loop, make)
 
     def _full(self, key: str) -> str:
         return f"{self.path}/{key}" if self.path else key
-
-    def _error(self, action: str, key: str, exc: BaseException, attempts: int) -> StoreIOError:
-        detail = self._redact(f"{type(exc).__name__}: {exc}") if str(exc) else type(exc).__name__
-        tries = f" after {attempts} attempts" if attempts > 1 else ""
-        return StoreIOError(f"{action} key {key!r} of {self._safe_url()} failed{tries}: {detail}")
-
-    async def _attempt(self, action: str, key: str, make: Callable[[], Awaitable[Any]], sem: asyncio.Semaphore,
-                       missing_ok: bool, retries: int, timeout: float) -> Any:
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                async with sem:
-                    if _timeout is not None:  # no extra task per request (asyncio.wait_for makes one)
-                        async with _timeout(timeout):
-                            return await make()
-                    return await asyncio.wait_for(make(), timeout)
-            except FileNotFoundError:
-                if missing_ok:
-                    return None
-                raise
-            except asyncio.CancelledError:
-                raise
-            except BaseException as e:  # noqa: BLE001 - classified, then re-raised with the key
-                if isinstance(e, asyncio.TimeoutError):
-                    e = TimeoutError(f"no answer within io_timeout={timeout} s")
-                if attempt > retries or not _retryable(e):
-                    raise self._error(action, key, e, attempt) from None
-            await asyncio.sleep(min(0.05 * 2 ** (attempt - 1), 2.0))
-
-    def _run(self, action: str, jobs: list[tuple[str, Callable[[], Awaitable[Any]]]], missing_ok: bool = True) -> list:
-        """Run ``jobs`` (key, coroutine factory) concurrently on the file system's loop."""
-        if not jobs:
-            return []
-        from fsspec.asyn import sync
-
-        limit, retries, timeout = config.get("io_concurrency"), config.get("io_retries"), config.get("io_timeout")
-
-        async def gather() -> list:
-            sem = asyncio.Semaphore(limit)
-            results = await asyncio.gather(*(self._attempt(action, k, make, sem, missing_ok, retries, timeout)
-                                             for k, make in jobs), return_exceptions=True)
-            for r in results:
-                if isinstance(r, BaseException):
-                    raise r
-            return results
-
-        return sync(self.fs.loop, gather)
 
     def _run_sync(self, action: str, key: str, fn: Callable[[], Any], missing_ok: bool = True) -> Any:
         """One call on a blocking file system, with the same retries and errors."""
@@ -231,6 +147,15 @@ class FsspecStore(Store):
         if self._async:
             return self._run("reading", [(k, _bind(fs._cat_file, self._full(validate_key(k)))) for k in keys])
         return [self._run_sync("reading", k, _bind(fs.cat_file, self._full(validate_key(k)))) for k in keys]
+
+    def iter_batches(self, keys: Sequence[str]) -> Iterator[list[tuple[int, bytes | None]]]:
+        """The values of ``keys`` in groups, as they arrive (see :meth:`_stream`): the
+        caller decodes early chunks while later ones are still on the wire."""
+        keys = list(keys)
+        if not self._async or len(keys) < 2:
+            return super().iter_batches(keys)
+        fs = self.fs
+        return self._stream("reading", [(k, _bind(fs._cat_file, self._full(validate_key(k)))) for k in keys])
 
     def get_range(self, key: str, start: int, length: int | None = None) -> bytes | None:
         return self.get_ranges([(key, start, length)])[0]
@@ -367,10 +292,6 @@ class FsspecStore(Store):
                 self._run_sync("deleting", k, _bind(fs.rm_file, self._full(k)))
         if keys:
             fs.invalidate_cache(self.path)
-
-
-def _bind(fn: Callable, *args: Any, **kwargs: Any) -> Callable[[], Any]:
-    return lambda: fn(*args, **kwargs)
 
 
 def _reopen(url: str, storage_options: dict, read_only: bool, fs: Any = None, path: str = "") -> FsspecStore:
