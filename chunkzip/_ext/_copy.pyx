@@ -44,6 +44,7 @@ blosc2_init()
 
 cdef extern from "cz_atomic.h" nogil:
     long long cz_next_index(long long *counter)
+    long long cz_peek_index(long long *counter)
 
 cdef enum:
     MAXDIM = 64
@@ -397,6 +398,8 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
         return 0
     if combo.shape[1] != ndim:
         raise ValueError("combo has the wrong number of dimensions")
+    if cz_peek_index(<long long *>&counter[0]) >= hi:
+        return 0  # a helper that woke after every chunk was taken: no set-up
     b.kind, b.ndim = kind, ndim
     b.itemsize = fillv.shape[0]
     b.nbytes = b.itemsize
@@ -491,7 +494,7 @@ def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_n
     cdef bint ident = dpos.shape[0] == 0
     cdef Py_ssize_t lo = 0, hi = len(sources)
     cdef int64_t nfail = 0
-    if hi <= lo:
+    if hi <= lo or cz_peek_index(<long long *>&counter[0]) >= hi:
         return 0
     b.kind, b.ndim = kind, 1
     isz = b.itemsize = fillv.shape[0]
