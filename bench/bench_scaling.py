@@ -6,6 +6,11 @@ int32 arrays of 2048², 4096², 8192² and 16384² elements (16, 64, 256, 1024 M
 size, so ``python bench/report_scaling.py`` prints seconds, GB/s and the time per
 MiB relative to the 16 MiB case (1.00 = linear).  The peak-memory test reads each
 array in a fresh process and reports the growth of its peak RSS over the output size.
+Two more rows explain where a full read is not linear: the same read into a touched
+``out=`` (no page faults), and ``np.empty`` + fill alone (what a fresh output costs: from
+32 MiB up glibc maps every new array afresh and the kernel zeroes its pages on first
+touch, in 2 MiB huge pages that may need direct compaction on a fragmented machine; the
+kernel's counters for that are in ``extra_info['vmstat']``).
 
 Run: ``pytest bench/bench_scaling.py --benchmark-json=bench/scaling.json`` (about 1 GiB
 of RAM per array and 1.3 GB of disk for the largest).
@@ -50,8 +55,48 @@ def test_full_read(benchmark, case):
     z = cz.open(path, mode="r")
     benchmark.group = "scaling: full read"
     benchmark.extra_info["mib"] = a.nbytes >> 20
-    out = benchmark.pedantic(lambda: z[...], rounds=3, iterations=1, warmup_rounds=1)
+    v0 = _vmstat()
+    out = benchmark.pedantic(lambda: z[...], rounds=5, iterations=1, warmup_rounds=1)
+    v1 = _vmstat()
+    benchmark.extra_info["vmstat"] = {k: v1[k] - v0[k] for k in v0}
     np.testing.assert_array_equal(out[::997, ::991], a[::997, ::991])
+
+
+def _vmstat(keys=("thp_fault_alloc", "thp_fault_fallback", "compact_stall")) -> dict[str, int]:
+    """Kernel counters of huge-page faults and direct compaction (Linux; empty elsewhere)."""
+    try:
+        with open("/proc/vmstat") as f:
+            return {k: int(v) for k, v in (line.split() for line in f) if k in keys}
+    except OSError:
+        return {}
+
+
+def test_full_read_into_out(benchmark, case):
+    """The same read into one output array, touched before: no page faults.  The
+    difference from ``test_full_read`` is the cost of a fresh output (the kernel zeroes
+    every new page on first touch), which ``test_touch_baseline`` measures alone."""
+    import chunkzip as cz
+
+    n, a, path = case
+    z = cz.open(path, mode="r")
+    out = np.zeros_like(a)
+    benchmark.group = "scaling: full read into a touched out="
+    benchmark.extra_info["mib"] = a.nbytes >> 20
+    benchmark.pedantic(lambda: z.get_basic_selection(..., out=out), rounds=5, iterations=1, warmup_rounds=1)
+    np.testing.assert_array_equal(out[::997, ::991], a[::997, ::991])
+
+
+def test_touch_baseline(benchmark, case):
+    """No chunkzip: a new array of the output's size written once (``np.empty`` + fill),
+    i.e. the page faults and zeroing a fresh output costs; with the huge-page and
+    compaction counters of the kernel over the rounds."""
+    n, a, _ = case
+    benchmark.group = "scaling: np.empty + fill (fresh-output baseline)"
+    benchmark.extra_info["mib"] = a.nbytes >> 20
+    v0 = _vmstat()
+    benchmark.pedantic(lambda: np.empty_like(a).fill(1), rounds=3, iterations=1, warmup_rounds=1)
+    v1 = _vmstat()
+    benchmark.extra_info["vmstat"] = {k: v1[k] - v0[k] for k in v0}
 
 
 def test_full_write(benchmark, case, tmp_path):

@@ -26,11 +26,16 @@ def main(path: str) -> None:
                 print(f"| {e['mib']} | {e['output_mib']:.0f} | {e['peak_growth_mib']:.1f} | {e['overhead_mib']:.1f} |")
         else:
             base = bs[0]["stats"]["min"] / bs[0]["extra_info"]["mib"]
-            print(f"| {group}: array (MiB) | best (s) | GB/s | time per MiB vs {bs[0]['extra_info']['mib']} MiB |")
-            print("|---|---|---|---|")
+            vm = any("vmstat" in b["extra_info"] for b in bs)
+            print(f"| {group}: array (MiB) | best (s) | GB/s | time per MiB vs {bs[0]['extra_info']['mib']} MiB |"
+                  + (" huge-page faults / fallbacks / compaction stalls |" if vm else ""))
+            print("|---|---|---|---|" + ("---|" if vm else ""))
             for b in bs:
                 mib, t = b["extra_info"]["mib"], b["stats"]["min"]
-                print(f"| {mib} | {t:.3f} | {mib * 2**20 / t / 1e9:.2f} | {t / mib / base:.2f} |")
+                v = b["extra_info"].get("vmstat", {})
+                cell = f" {v.get('thp_fault_alloc', '-')} / {v.get('thp_fault_fallback', '-')} / " \
+                       f"{v.get('compact_stall', '-')} |" if vm else ""
+                print(f"| {mib} | {t:.3f} | {mib * 2**20 / t / 1e9:.2f} | {t / mib / base:.2f} |" + cell)
         print()
 
 

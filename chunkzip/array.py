@@ -1,9 +1,7 @@
 """The chunked array."""
 from __future__ import annotations
 
-import binascii
 import contextlib
-import hashlib
 import itertools
 import math
 from typing import Any, Iterator
@@ -297,6 +295,8 @@ class Array:
         hashname : str
             Any name :func:`hashlib.new` takes.
         """
+        import hashlib
+
         h = hashlib.new(hashname)
         pipe, chunk_store = self._pipeline, self.chunk_store
         grid = [range(n) for n in cdata_shape(self.shape, self._grid)]  # stored keys (shards if sharded)
@@ -310,7 +310,7 @@ class Array:
 
     def hexdigest(self, hashname: str = "sha1") -> str:
         """:meth:`digest` as a hexadecimal string."""
-        return binascii.hexlify(self.digest(hashname)).decode("ascii")
+        return self.digest(hashname).hex()
 
     def __repr__(self) -> str:
         dt = self.dtype.str if self.dtype.kind in "SUV" else str(self.dtype)

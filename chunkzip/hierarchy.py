@@ -5,7 +5,6 @@ The names follow zarr-python 3 (``open_group``, ``group``, ``Group.create_array`
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -496,6 +495,8 @@ class TreeView:
     __str__ = __repr__
 
     def _repr_html_(self) -> str:
+        import html
+
         body = "\n".join([html.escape(self.root)] + [html.escape(a + b) for a, b in self.lines])
         return f"<pre class='chunkzip-tree'>{body}</pre>"
 

@@ -79,8 +79,10 @@ def run_batched(fn: Callable[[Any], None], items: Sequence[Any], item_bytes: int
     """Call ``fn(item)`` for every item, spread over the chunk pool.
 
     Items are grouped into a few tasks per thread (not one task per chunk) to keep the
-    scheduling cost per chunk low; a single item, small items (``item_bytes`` below
-    ``PARALLEL_MIN_CHUNK_BYTES``), or a call made from inside a pool worker, run inline.
+    scheduling cost per chunk low, claimed one at a time by the calling thread and the
+    pool's (helpers that have not started when all are claimed are cancelled); a single
+    item, small items (``item_bytes`` below ``PARALLEL_MIN_CHUNK_BYTES``), or a call made
+    from inside a pool worker, run inline.
     """
     n = len(items)
     if n == 0:
@@ -92,22 +94,36 @@ def run_batched(fn: Callable[[Any], None], items: Sequence[Any], item_bytes: int
         return
     ntasks = min(n, nthreads * 4)
     bounds = [n * i // ntasks for i in range(ntasks + 1)]
+    next_task = itertools.count()  # tasks are claimed one by one (next() is atomic under the GIL)
+    errors: list[BaseException] = []
 
-    def task(lo: int, hi: int) -> None:
-        _in_worker.active = True
+    def work() -> None:
+        # claim tasks until none is left; a failing task does not stop the others, so that
+        # every task has run (as before) when the first error is raised
+        was, _in_worker.active = getattr(_in_worker, "active", False), True
         try:
-            for it in items[lo:hi]:
-                fn(it)
+            for i in iter(next_task.__next__, None):
+                if i >= ntasks:
+                    return
+                try:
+                    for it in items[bounds[i]:bounds[i + 1]]:
+                        fn(it)
+                except BaseException as e:
+                    errors.append(e)
         finally:
-            _in_worker.active = False
+            _in_worker.active = was
 
-    # each task runs in a copy of the caller's context (``with config.set(...)`` values)
-    futures = [pool.submit(contextvars.copy_context().run, task, bounds[i], bounds[i + 1]) for i in range(ntasks)]
-    errors = []
+    # helpers run in a copy of the caller's context (``with config.set(...)`` values); the
+    # caller works too, and a helper that has not started once every task is claimed (a
+    # busy pool or machine) is cancelled, not waited for
+    futures = [pool.submit(contextvars.copy_context().run, work) for _ in range(min(nthreads, ntasks) - 1)]
+    work()
     for f in futures:
+        if f.cancel():
+            continue
         try:
             f.result()
-        except BaseException as e:  # collect, so that every task has finished first
+        except BaseException as e:
             errors.append(e)
     if errors:
         raise errors[0]
@@ -458,6 +474,11 @@ class Pipeline:
         except BaseException as e:
             errors.append(e)
         for f in futures:
+            # fn returns once every chunk is taken: a helper that has not started yet (still
+            # waking up, or queued behind other work on a busy machine) would find none left,
+            # so it is cancelled instead of waited for; one that started may hold a chunk
+            if f.cancel():
+                continue
             try:
                 nfail += f.result()
             except BaseException as e:

@@ -44,6 +44,7 @@ blosc2_init()
 
 cdef extern from "cz_atomic.h" nogil:
     long long cz_next_index(long long *counter)
+    long long cz_peek_index(long long *counter)
 
 cdef enum:
     MAXDIM = 64
@@ -75,6 +76,7 @@ cdef struct Batch:
     uint8_t *scratch
     blosc2_context *dctx
     int nthreads          # Blosc threads allowed for a frame of several blocks
+    int dctx_threads      # the threads dctx was made with
 
 
 cdef int _fetch(Batch *b, int64_t k, const uint8_t **data, int64_t *size) noexcept nogil:
@@ -159,6 +161,34 @@ cdef inline uint8_t *_scratch(Batch *b) noexcept nogil:
     return b.scratch
 
 
+cdef int _decode_blocks(Batch *b, const uint8_t *p, const cz_blosc_frame *fi, uint8_t *dest,
+                       int64_t lo, int64_t hi) noexcept nogil:
+    """Decode only the whole Blosc blocks holding bytes ``[lo, hi)``, each straight into
+    its place in ``dest``: 0 ok, 1 cannot, 2 not worth it (every block is needed, or the
+    frame is decoded with several threads, which the whole-frame call does better).
+
+    One ``blosc2_getitem_ctx`` call per block, each asking for exactly that block: c-blosc2
+    then decodes it in place instead of into its temporary buffer and copying the part
+    asked for, so a partial decode costs the blocks it decodes and nothing more (a window's
+    edge chunks skip the blocks outside it at no extra cost)."""
+    cdef int64_t bs = fi.blocksize, ts = fi.typesize if fi.typesize > 0 else 1
+    cdef int64_t nblocks = (fi.nbytes + bs - 1) // bs
+    cdef int64_t first = lo // bs, last = (hi - 1) // bs, j, start, size
+    if last >= nblocks:
+        last = nblocks - 1
+    if last - first + 1 >= nblocks or bs % ts or fi.nbytes % ts:
+        return 2
+    if b.dctx_threads > 1 and 2 * (hi - lo) > fi.nbytes:
+        return 2
+    for j in range(first, last + 1):
+        start = j * bs
+        size = bs if start + bs <= fi.nbytes else fi.nbytes - start
+        if blosc2_getitem_ctx(b.dctx, p, <int32_t>fi.cbytes, <int>(start // ts), <int>(size // ts),
+                              dest + start, <int32_t>size) != size:
+            return 1
+    return 0
+
+
 cdef int _decode(Batch *b, const uint8_t *p, int64_t n, uint8_t *dest,
                  int64_t lo=0, int64_t hi=-1) noexcept nogil:
     """Decode one chunk into dest (b.nbytes bytes): 0 ok, 1 cannot.
@@ -170,7 +200,7 @@ cdef int _decode(Batch *b, const uint8_t *p, int64_t n, uint8_t *dest,
     cdef int typesize
     cdef int64_t nbytes, blocksize, cbytes, ts, first_item, end_item
     cdef cz_blosc_frame fi
-    cdef int nthr
+    cdef int nthr, rc
     if b.kind == KIND_RAW:
         if n != b.nbytes:
             return 1
@@ -192,8 +222,13 @@ cdef int _decode(Batch *b, const uint8_t *p, int64_t n, uint8_t *dest,
         if b.nthreads > 1 and fi.nbytes >= 256 * 1024 and fi.nbytes > fi.blocksize:
             nthr = b.nthreads
         b.dctx = new_dctx(nthr, fi.typesize)
+        b.dctx_threads = nthr
         if b.dctx == NULL:
             return 1
+    if 0 <= lo < hi and 0 < fi.blocksize < fi.nbytes:
+        rc = _decode_blocks(b, p, &fi, dest, lo, hi)
+        if rc != 2:
+            return rc
     if 0 <= lo < hi and 2 * (hi - lo) <= fi.nbytes and 0 < fi.blocksize < fi.nbytes:
         ts = fi.typesize if fi.typesize > 0 else 1
         first_item = lo // ts
@@ -289,7 +324,7 @@ cdef int _batch_setup(Batch *b, const uint8_t[::1] fillv, uint8_t[::1] outv, bin
     b.fill = &fillv[0]
     b.out = &outv[0] if outv.shape[0] else NULL
     b.from_files = from_files
-    b.fbuf, b.fcap, b.dctx, b.nthreads = NULL, 0, NULL, nthreads
+    b.fbuf, b.fcap, b.dctx, b.nthreads, b.dctx_threads = NULL, 0, NULL, nthreads, 0
     b.scratch = NULL  # allocated when a chunk needs it (_scratch)
     b.src = <const uint8_t **>malloc(sizeof(uint8_t *) * (hi - lo))
     b.srclen = <int64_t *>malloc(sizeof(int64_t) * (hi - lo))
@@ -363,6 +398,8 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
         return 0
     if combo.shape[1] != ndim:
         raise ValueError("combo has the wrong number of dimensions")
+    if cz_peek_index(<long long *>&counter[0]) >= hi:
+        return 0  # a helper that woke after every chunk was taken: no set-up
     b.kind, b.ndim = kind, ndim
     b.itemsize = fillv.shape[0]
     b.nbytes = b.itemsize
@@ -457,7 +494,7 @@ def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_n
     cdef bint ident = dpos.shape[0] == 0
     cdef Py_ssize_t lo = 0, hi = len(sources)
     cdef int64_t nfail = 0
-    if hi <= lo:
+    if hi <= lo or cz_peek_index(<long long *>&counter[0]) >= hi:
         return 0
     b.kind, b.ndim = kind, 1
     isz = b.itemsize = fillv.shape[0]

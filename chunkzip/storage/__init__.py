@@ -10,16 +10,30 @@ import os
 import sys
 import types
 from collections.abc import MutableMapping
-from pathlib import Path
 from typing import Any
 
 from .base import Store, normalize_path, validate_key
 from .cache import LRUStoreCache
-from .fsspec import FsspecStore, StoreIOError, is_url
 from .local import DirectoryStore, LocalStore, NestedDirectoryStore
 from .memory import MemoryStore
-from .object_store import ObstoreStore
-from .zip import ZipStore
+
+#: names imported from their module on first use (``FsspecStore`` and ``ObstoreStore``
+#: bring in asyncio, ssl and sockets, ``ZipStore`` zipfile): ``import chunkzip`` stays
+#: quick for local arrays
+_LAZY = {"FsspecStore": ".fsspec", "StoreIOError": ".fsspec", "is_url": ".fsspec", "ZipStore": ".zip",
+         "ObstoreStore": ".object_store"}
+
+
+def _lazy(name: str) -> Any:
+    import importlib
+
+    return getattr(importlib.import_module(_LAZY[name], __name__), name)
+
+
+def _may_be_url(store: Any) -> bool:
+    """A cheap pre-check of :func:`~chunkzip.storage.fsspec.is_url` (which needs the
+    fsspec module): every URL contains ``://`` or ``::``."""
+    return isinstance(store, str) and ("://" in store or "::" in store)
 
 __all__ = ["Store", "MemoryStore", "LocalStore", "DirectoryStore", "NestedDirectoryStore", "LRUStoreCache",
            "FsspecStore", "ObstoreStore", "StoreIOError", "ZipStore", "normalize_store_like", "default_compressor"]
@@ -31,13 +45,14 @@ def normalize_store_like(store: Any, read_only: bool = False, storage_options: d
     URLs (``s3://``, ``https://``, ``memory://``, chained ``zip::...``) open an
     :class:`FsspecStore` with ``storage_options``; ``file://`` URLs a :class:`LocalStore`.
     """
-    if storage_options and not is_url(store):
+    url = _may_be_url(store) and _lazy("is_url")(store)
+    if storage_options and not url:
         raise ValueError("storage_options is only used with a URL store (s3://, https://, ...), "
                          f"not with {type(store).__name__}")
-    if is_url(store):
+    if url:
         if store.startswith("file://") and "::" not in store:
             return LocalStore(store[len("file://"):], read_only=read_only)
-        return FsspecStore.from_url(store, storage_options, read_only=read_only)
+        return _lazy("FsspecStore").from_url(store, storage_options, read_only=read_only)
     if store is None:
         return MemoryStore(read_only=read_only)
     if isinstance(store, Store):
@@ -63,6 +78,13 @@ class _StorageModule(types.ModuleType):
         from .. import config
 
         config.set(default_compressor=value)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _LAZY:
+            value = _lazy(name)
+            setattr(self, name, value)
+            return value
+        raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
 
 
 sys.modules[__name__].__class__ = _StorageModule

@@ -5,9 +5,7 @@ import itertools
 import os
 import stat
 import sys
-import tempfile
 import threading
-from pathlib import Path
 from typing import Iterator
 
 from .base import Store, validate_key
@@ -205,6 +203,8 @@ class LocalStore(Store):
             os.makedirs(directory, exist_ok=True)
             fd = os.open(tmp, _TMP_FLAGS, 0o666)
         except FileExistsError:  # a leftover with our name: fall back to a random one
+            import tempfile
+
             fd, tmp = tempfile.mkstemp(prefix=self._TMP_PREFIX, dir=directory)
         try:
             try:
