@@ -232,6 +232,15 @@ cdef int _tmp_name(char *tmp, const char *path, const char *tag) noexcept nogil:
     return 0
 
 
+cdef int _close_rename(int fd, const char *tmp, const char *path) noexcept nogil:
+    """Close the written file ``tmp`` and rename it to ``path``; on failure remove
+    ``tmp``.  0 ok, 1 failed."""
+    if c_close(fd) != 0 or rename(tmp, path) != 0:
+        unlink(tmp)
+        return 1
+    return 0
+
+
 cdef int _store_named(const char *path, const char *tag, const uint8_t *data, int64_t n) noexcept nogil:
     """Write ``data`` to ``path`` atomically through a new named temporary file
     ``.cztmp-<tag>-<name>`` in the same directory, then ``rename``.  0 ok, 1 failed
@@ -247,10 +256,7 @@ cdef int _store_named(const char *path, const char *tag, const uint8_t *data, in
         c_close(fd)
         unlink(tmp)
         return 1
-    if c_close(fd) != 0 or rename(tmp, path) != 0:
-        unlink(tmp)
-        return 1
-    return 0
+    return _close_rename(fd, tmp, path)
 
 
 cdef int _store(const char *path, const char *tag, const uint8_t *data, int64_t n,
@@ -288,10 +294,7 @@ cdef int _store(const char *path, const char *tag, const uint8_t *data, int64_t 
     if _tmp_name(tmp, path, tag) or cz_link_anon(fd, tmp) != 0:
         c_close(fd)
         return 1
-    if c_close(fd) != 0 or rename(tmp, path) != 0:
-        unlink(tmp)
-        return 1
-    return 0
+    return _close_rename(fd, tmp, path)
 
 
 def write_chunks(list paths, bytes tag, int kind, value, chunk_shape, chunk_strides, value_strides,

@@ -1,0 +1,116 @@
+"""New chunk files written anonymous (``O_TMPFILE`` + ``linkat``) against a named
+temporary file + ``rename``, A/B in one process through ``_write._set_tmpfile``.
+
+Modes: ``rename`` (0: the portable path, as on a file system without ``O_TMPFILE``),
+``linkat`` (1: every new file anonymous; an existing one costs a failed ``linkat``,
+then link to a temporary name + ``rename``), ``adaptive`` (2, the default: as 1
+until a call meets an existing file, then the portable path for the rest of it).
+
+Workloads (Zarr v2, Blosc lz4 clevel 5 byte shuffle, the shapes of ``bench_peers.py``
+and ``bench_sharding.py``): 4,000,000 int32 in 1,000 chunk files; 4096x4096 int32 in
+256² chunks (256 files); the same in 1024² shards of 256² inner chunks (Zarr v3,
+16 shard files); 4,000,000 int32 in 400,000-element shards of 4,000-element inner
+chunks (10 shard files).  Each is written *fresh* (a new array, so every file is new;
+creating it is not timed) and as a *rewrite* (every file exists), each after ``sync``.
+Rounds rotate the order of the modes; the best of the rounds is reported, wall time
+and the process's CPU time (all threads; less sensitive to a busy machine), with the
+ratios to ``rename``.
+
+Run::
+
+    python bench/bench_tmpfile.py [--rounds 9]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))  # the in-place build
+sys.path.insert(0, HERE)
+
+from bench_sharding import INNER1, INNER2, SHARD1, SHARD2, make_data  # noqa: E402
+
+MODES = {"rename": 0, "linkat": 1, "adaptive": 2}
+
+
+def _create(path: str, d: np.ndarray, chunks: tuple, shards: tuple | None):
+    import chunkzip as cz
+    from chunkzip.codecs import Blosc
+
+    comp = Blosc(cname="lz4", clevel=5, shuffle=Blosc.SHUFFLE)
+    if shards is None:
+        return cz.open(path, mode="w", shape=d.shape, chunks=chunks, dtype="i4", zarr_format=2, compressor=comp)
+    return cz.create(d.shape, chunks=chunks, shards=shards, dtype="i4", store=path, compressor=comp)
+
+
+def _timed(best: dict, key: tuple, a, d: np.ndarray) -> None:
+    """``a[...] = d``, timed (wall and CPU seconds of the whole process, all threads)
+    after ``sync`` (no write-back of an earlier round is left to slow this one down);
+    keeps the best of each in ``best[key]``."""
+    os.sync()
+    c, t = time.process_time(), time.perf_counter()
+    a[...] = d
+    t, c = time.perf_counter() - t, time.process_time() - c
+    w0, c0 = best.get(key, (np.inf, np.inf))
+    best[key] = (min(w0, t), min(c0, c))
+
+
+def main() -> None:
+    from chunkzip._ext import _write
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=9)
+    args = ap.parse_args()
+    d2, d1 = make_data()
+    workloads = {
+        "1-D 1,000 chunk files": (d1, (4000,), None),
+        "2-D 4096² in 256² chunks": (d2, (256, 256), None),
+        "2-D 4096² in 1024² shards": (d2, INNER2, SHARD2),
+        "1-D in 400,000-element shards": (d1, INNER1, SHARD1),
+    }
+    best: dict = {}
+    old = _write._set_tmpfile(2)
+    names = list(MODES)
+    with tempfile.TemporaryDirectory(prefix="czbench-") as root:
+        kept = {k: _create(os.path.join(root, f"kept{i}"), *w) for i, (k, w) in enumerate(workloads.items())}
+        for a, (d, _, _) in zip(kept.values(), workloads.values()):
+            a[...] = d
+        try:
+            for r in range(args.rounds):
+                order = names[r % 3:] + names[:r % 3]
+                for k, (d, c, s) in workloads.items():
+                    for mode in order:
+                        _write._set_tmpfile(MODES[mode])
+                        path = os.path.join(root, uuid.uuid4().hex)
+                        fresh = _create(path, d, c, s)
+                        _timed(best, (k, "fresh", mode), fresh, d)
+                        shutil.rmtree(path)
+                        _timed(best, (k, "rewrite", mode), kept[k], d)
+        finally:
+            _write._set_tmpfile(old)
+        for k, (d, _, _) in workloads.items():
+            np.testing.assert_array_equal(kept[k][::7], d[::7])
+            leftovers = [f for _, _, fs in os.walk(root) for f in fs if f.startswith(".cztmp")]
+            assert not leftovers, leftovers
+    print(f"best of {args.rounds} rounds, modes interleaved; ms of wall time (CPU time of all threads)")
+    print("| workload | write | rename | linkat | adaptive | linkat / rename | adaptive / rename |")
+    print("|---|---|---|---|---|---|---|")
+    for k in workloads:
+        for how in ("fresh", "rewrite"):
+            w = [best[k, how, m][0] * 1e3 for m in names]
+            c = [best[k, how, m][1] * 1e3 for m in names]
+            cells = " | ".join(f"{w[i]:.1f} ({c[i]:.0f})" for i in range(3))
+            print(f"| {k} | {how} | {cells} | {w[1] / w[0]:.2f} ({c[1] / c[0]:.2f}) "
+                  f"| {w[2] / w[0]:.2f} ({c[2] / c[0]:.2f}) |")
+
+
+if __name__ == "__main__":
+    main()
