@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import pipeline as _pl
-from .indexing import _ArrayDim, _group_points_c, _IntDim, _ProductIndexer, _SliceDim
+from .indexing import CoordinateIndexer, _ArrayDim, _group_points_c, _IntDim, _ProductIndexer, _SliceDim
 from .sharding import ShardIndexError, check_index, decode_index, parse_shard
 
 #: ranges of one shard closer than this are read as one request (the bytes between
@@ -136,15 +136,7 @@ def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
         partial.append((key, pos, loc))
     store, spec = ip.store, ip.spec
     if whole:
-        raws = store.get_many([w[0] for w in whole])
-        for (key, pos, loc), raw in zip(whole, raws):
-            if raw is None:
-                continue
-            if not isinstance(raw, bytes):
-                raw = bytes(raw)
-            index, stored, _ = parse_shard(spec, raw, ip.ninner, key)
-            keep = stored[loc]
-            _place(sources, pos[keep], index[loc[keep]], raw, 0)
+        _fetch_whole(ip, whole, sources)
     if partial:
         at_end = spec.index_location == "end"
         idx_raws = store.get_ranges([(k, -ip.isz, None) if at_end else (k, 0, ip.isz) for k, _, _ in partial])
@@ -184,6 +176,30 @@ def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
                 buf = bytes(buf)
             _place(sources, pos, ent, buf, r0)
     return sources
+
+
+def _fetch_whole(ip: InnerPipeline, whole: list, sources: list) -> None:
+    """Read the shards of ``whole`` (``(key, positions, locals)``) in one read each and
+    place their inner chunks' sources. On a store whose reads block in system calls
+    (local files) several shards are read and parsed at once on the chunk pool: the
+    copies out of the page cache run on every core."""
+    store, spec, n = ip.store, ip.spec, ip.ninner
+
+    def place(item: tuple, raw: Any) -> None:
+        key, pos, loc = item
+        if raw is None:
+            return
+        if not isinstance(raw, bytes):
+            raw = bytes(raw)
+        index, stored, _ = parse_shard(spec, raw, n, key)
+        keep = stored[loc]
+        _place(sources, pos[keep], index[loc[keep]], raw, 0)
+
+    if len(whole) > 1 and getattr(store, "blocking_io", False):
+        _pl.run_batched(lambda item: place(item, store.get(item[0])), whole, _pl.PARALLEL_MIN_CHUNK_BYTES)
+        return
+    for item, raw in zip(whole, store.get_many([w[0] for w in whole])):
+        place(item, raw)
 
 
 def fetch_one(ip: InnerPipeline, coords: tuple[int, ...]) -> tuple | None:
@@ -318,25 +334,52 @@ def read_sharded(outer: _pl.Pipeline, indexer: Any, out: np.ndarray) -> bool:
     if dims is not None:
         ip._read_product(kind, _split_dims(ip, dims), out, indexer)
         return True
-    groups = getattr(indexer, "point_groups", None)
-    groups = groups() if groups is not None else None
-    if groups is None or out.ndim != 1:
+    if out.ndim != 1:
         return False
-    order, local, _lin, bounds, chunk_coords = groups
-    counts = np.diff(np.asarray(bounds, dtype=np.int64))
-    cc = np.asarray(chunk_coords, dtype=np.int64).reshape(len(counts), -1)
-    gcoords = [np.ascontiguousarray(np.repeat(cc[:, d] * S, counts) + local[d], dtype=np.int64)
-               for d, S in enumerate(meta.chunks)]
+    gcoords = _point_coords(indexer, meta.chunks)
+    if gcoords is None:
+        return False
     inner = ip.meta.chunks
     grid = tuple(-(-n // c) for n, c in zip(meta.shape, inner))
     g = _group_points_c(gcoords, inner, grid)
     if g is None:
         return False
     order2, local2, lin2, bounds2, ids2, _run = g
-    if order2 is None:
-        dpos = order
-    else:
-        dpos = order2 if order is None else np.asarray(order, dtype=np.int64)[order2]
+    dpos, order = order2, None
+    if isinstance(gcoords, _ShardSorted):  # coordinates in the outer grouping's order
+        order = gcoords.order
+        if order is not None:
+            dpos = order if order2 is None else np.asarray(order, dtype=np.int64)[order2]
     coords2 = np.stack(np.unravel_index(ids2, grid), axis=1)
     ip._read_points(kind, (dpos, local2, lin2, bounds2, coords2), out, indexer)
     return True
+
+
+class _ShardSorted(list):
+    """Global point coordinates listed in the order of the indexer's grouping by shard;
+    ``order`` maps that order to the output positions (None: the same)."""
+
+    order: Any = None
+
+
+def _point_coords(indexer: Any, shard_shape: tuple[int, ...]) -> list | None:
+    """Global coordinates (one contiguous int64 array per dimension) of a point
+    selection's points, in output order when the indexer holds them (coordinate and
+    mask indexers: the points are then grouped once, by inner chunk, not first by
+    shard), else rebuilt from its grouping by shard (:class:`_ShardSorted`); None for
+    other indexers."""
+    if isinstance(indexer, CoordinateIndexer):
+        if indexer.npoints == 0 or not indexer.array_shape:
+            return None
+        return [np.ascontiguousarray(x, dtype=np.int64) for x in indexer.coords]
+    groups = getattr(indexer, "point_groups", None)
+    groups = groups() if groups is not None else None
+    if groups is None:
+        return None
+    order, local, _lin, bounds, chunk_coords = groups
+    counts = np.diff(np.asarray(bounds, dtype=np.int64))
+    cc = np.asarray(chunk_coords, dtype=np.int64).reshape(len(counts), -1)
+    res = _ShardSorted(np.ascontiguousarray(np.repeat(cc[:, d] * S, counts) + local[d], dtype=np.int64)
+                       for d, S in enumerate(shard_shape))
+    res.order = order
+    return res
