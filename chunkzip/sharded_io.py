@@ -64,6 +64,8 @@ class InnerPipeline(_pl.Pipeline):
 
     def _keys(self, per_dim_coords: list[list[int]]) -> np.ndarray:  # type: ignore[override]
         """Inner chunk coordinates (rows, C order of the product), not string keys."""
+        if all(len(c) == 1 for c in per_dim_coords):
+            return np.array([[int(c[0]) for c in per_dim_coords]], dtype=np.int64)
         grids = np.meshgrid(*[np.asarray(c, dtype=np.int64) for c in per_dim_coords], indexing="ij")
         return np.stack([g.reshape(-1) for g in grids], axis=1)
 
@@ -269,6 +271,47 @@ def _split_dim(ps: list, S: int, c: int, n: int, axis: int) -> list:
     return _ArrayDim(glob, n, c, axis).projections()
 
 
+def _read_box(ip: InnerPipeline, kind: int, indexer: Any, out: np.ndarray) -> bool:
+    """A box (per dimension an integer or a step-1 slice, as windows, inner chunks and
+    whole reads are): the kernel's tables computed straight on the inner grid with a
+    few NumPy operations per dimension, without projections per inner chunk. False for
+    other selections."""
+    sel = getattr(indexer, "dims", None)
+    if type(sel) is not list or len(sel) != len(ip.per):
+        return False
+    starts, stops, out_strides = [], [], []
+    axis = 0
+    for d in sel:
+        t = type(d)
+        if t is _SliceDim and d.step == 1:
+            starts.append(d.start)
+            stops.append(d.start + d.nitems)
+            out_strides.append(out.strides[axis])
+            axis += 1
+        elif t is _IntDim:
+            starts.append(d.index)
+            stops.append(d.index + 1)
+            out_strides.append(0)
+        else:
+            return False
+    ids, srcs, dsts, lens = [], [], [], []
+    for g0, g1, c in zip(starts, stops, ip.meta.chunks):
+        if g1 <= g0:
+            return True  # nothing selected
+        ci = np.arange(g0 // c, (g1 - 1) // c + 1, dtype=np.int64)
+        lo = np.maximum(ci * c, g0)
+        hi = np.minimum(ci * c + c, g1)
+        ids.append(ci)
+        srcs.append(lo - ci * c)
+        dsts.append(lo - g0)
+        lens.append(hi - lo)
+    nproj = sum(len(x) for x in ids)
+    tables = (np.arange(nproj + 1, dtype=np.int64), np.concatenate(srcs), np.concatenate(dsts),
+              np.ones(nproj, np.uint8), np.concatenate(lens))
+    ip._run_product(kind, ids, out, out_strides, tables, indexer)
+    return True
+
+
 def read_item_sharded(outer: _pl.Pipeline, selection: Any) -> Any:
     """One element of a sharded array (``Pipeline.read_item``): the index and the one
     inner chunk's range, decoded by the kernel; None for the general path."""
@@ -332,7 +375,8 @@ def read_sharded(outer: _pl.Pipeline, indexer: Any, out: np.ndarray) -> bool:
         _read_product_generic(ip, _split_dims(ip, dims), out)  # ranged reads, Python-side decode
         return True
     if dims is not None:
-        ip._read_product(kind, _split_dims(ip, dims), out, indexer)
+        if not _read_box(ip, kind, indexer, out):
+            ip._read_product(kind, _split_dims(ip, dims), out, indexer)
         return True
     if out.ndim != 1:
         return False
