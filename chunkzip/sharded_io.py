@@ -27,7 +27,7 @@ import numpy as np
 
 from . import pipeline as _pl
 from .indexing import CoordinateIndexer, _ArrayDim, _group_points_c, _IntDim, _ProductIndexer, _SliceDim
-from .sharding import ShardIndexError, check_index, decode_index, parse_shard
+from .sharding import ShardIndexError, parse_shard, read_index
 
 #: ranges of one shard closer than this are read as one request (the bytes between
 #: are read and dropped: cheaper than a second request on any store)
@@ -146,8 +146,7 @@ def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
         for (key, pos, loc), raw in zip(partial, idx_raws):
             if raw is None:
                 continue
-            index = decode_index(spec, raw, ip.ninner, key)
-            stored = check_index(index, key, 0 if at_end else ip.isz, None)
+            index, stored = read_index(spec, raw, ip.ninner, key, 0 if at_end else ip.isz, None)
             keep = stored[loc]
             if not keep.all():
                 pos, loc = pos[keep], loc[keep]
@@ -217,8 +216,8 @@ def fetch_one(ip: InnerPipeline, coords: tuple[int, ...]) -> tuple | None:
     raw = store.get_ranges([(key, -ip.isz, None) if at_end else (key, 0, ip.isz)])[0]
     if raw is None:
         return None
-    index = decode_index(spec, raw, ip.ninner, key)
-    if not check_index(index, key, 0 if at_end else ip.isz, None)[loc]:
+    index, stored = read_index(spec, raw, ip.ninner, key, 0 if at_end else ip.isz, None)
+    if not stored[loc]:
         return None
     o, n = int(index[loc, 0]), int(index[loc, 1])
     buf = store.get_ranges([(key, o, n)])[0]

@@ -633,3 +633,108 @@ def group_points(list coords, tuple chunks, tuple grid):
         bnd[nch] = m
     bounds_a = bounds_a[:nch + 1]
     return order_a, local, lin_a, bounds_a, ids_a[bounds_a[:-1]], run_a[:nch]
+
+
+# -- shard indexes ------------------------------------------------------------------------
+cdef extern from "checksum.h" nogil:
+    uint32_t cz_crc32c(uint32_t crc, const void *data, size_t length)
+
+
+cdef inline uint64_t _load_u64(const uint8_t *p, bint big_endian) noexcept nogil:
+    cdef uint64_t v = 0
+    cdef int i
+    if big_endian:
+        for i in range(8):
+            v = (v << 8) | p[i]
+    else:
+        for i in range(7, -1, -1):
+            v = (v << 8) | p[i]
+    return v
+
+
+cdef extern from "stdlib.h" nogil:
+    void qsort(void *base, size_t nmemb, size_t size, int (*compar)(const void *, const void *) noexcept nogil)
+
+
+cdef int _cmp_range(const void *a, const void *b) noexcept nogil:
+    cdef uint64_t x = (<const uint64_t *>a)[0], y = (<const uint64_t *>b)[0]
+    return -1 if x < y else (1 if x > y else 0)
+
+
+cdef bint _ranges_disjoint(const uint64_t[:, ::1] iv, const uint8_t[::1] sv, Py_ssize_t n) noexcept nogil:
+    """The stored ranges, sorted by offset, do not overlap (Morton-ordered writers such
+    as zarr-python lay inner chunks out in another order than the index's C order)."""
+    cdef Py_ssize_t i, m = 0
+    cdef bint ok = True
+    cdef uint64_t *r = <uint64_t *>malloc(<size_t>(16 * n if n else 16))
+    if r == NULL:
+        return False
+    for i in range(n):
+        if sv[i]:
+            r[2 * m], r[2 * m + 1] = iv[i, 0], iv[i, 0] + iv[i, 1]
+            m += 1
+    qsort(r, <size_t>m, 16, _cmp_range)
+    for i in range(1, m):
+        if r[2 * i] < r[2 * i - 1]:
+            ok = False
+            break
+    free(r)
+    return ok
+
+
+def shard_index(raw, Py_ssize_t n, bint checksum, bint big_endian, int64_t data_start, int64_t data_end):
+    """Decode and check the index of a shard of ``n`` inner chunks in one nogil pass.
+
+    ``raw``: the encoded index (``16 n`` bytes of (offset, nbytes) pairs, plus the
+    CRC32C when ``checksum``).  Every stored range must lie in ``[data_start,
+    data_end)`` (``data_end`` < 0: end unknown), entries must be wholly empty (both all
+    ones) or wholly stored, and no two stored ranges may overlap.
+
+    Returns ``(index, stored)`` -- an (n, 2) uint64 array and a Boolean mask -- or None
+    when the index fails any check: the caller then takes the general path, which
+    words the error.
+    """
+    cdef const uint8_t[::1] v = raw
+    cdef Py_ssize_t i
+    cdef uint64_t o, ln, prev_end = 0
+    cdef uint64_t EMPTY_ = 0xFFFFFFFFFFFFFFFF
+    cdef uint64_t lim = 1
+    cdef const uint8_t *p
+    cdef bint ok = True, in_order = True
+    cdef uint32_t crc, stored_crc
+    if n < 0 or v.shape[0] != 16 * n + (4 if checksum else 0) or data_start < 0:
+        return None
+    index = np.empty((n, 2), dtype=np.uint64)
+    stored = np.empty(n, dtype=np.bool_)
+    cdef uint64_t[:, ::1] iv = index
+    cdef uint8_t[::1] sv = stored.view(np.uint8)
+    if n == 0:
+        return index, stored
+    p = &v[0]
+    lim = lim << 62
+    with nogil:
+        if checksum:
+            crc = cz_crc32c(0, p, <size_t>(16 * n))
+            stored_crc = <uint32_t>p[16 * n] | (<uint32_t>p[16 * n + 1] << 8) | \
+                (<uint32_t>p[16 * n + 2] << 16) | (<uint32_t>p[16 * n + 3] << 24)
+            ok = crc == stored_crc
+        prev_end = <uint64_t>data_start
+        i = 0
+        while ok and i < n:
+            o = _load_u64(p + 16 * i, big_endian)
+            ln = _load_u64(p + 16 * i + 8, big_endian)
+            iv[i, 0], iv[i, 1] = o, ln
+            if o == EMPTY_ and ln == EMPTY_:
+                sv[i] = 0
+            elif o >= lim or ln >= lim or o < <uint64_t>data_start or \
+                    (data_end >= 0 and o + ln > <uint64_t>data_end):
+                ok = False
+            else:
+                sv[i] = 1
+                if o < prev_end:
+                    in_order = False
+                prev_end = o + ln
+            i += 1
+        if ok and not in_order:
+            ok = _ranges_disjoint(iv, sv, n)
+    return (index, stored) if ok else None
