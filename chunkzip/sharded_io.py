@@ -211,16 +211,29 @@ def fetch_one(ip: InnerPipeline, coords: tuple[int, ...]) -> tuple | None:
     for x, s_, p in zip(coords, sc, ip.per):
         loc = loc * p + (x - s_ * p)
     key = ip.outer.key(sc)
-    spec, store = ip.spec, ip.store
+    store = ip.store
+    opener = getattr(store, "open_ranges", None)
+    if opener is None:
+        return _fetch_one_in(ip, key, loc, lambda start, length: store.get_ranges([(key, start, length)])[0])
+    f = opener(key)  # a local file: opened once for the index and the chunk
+    if f is None:
+        return None
+    with f:
+        return _fetch_one_in(ip, key, loc, f.read)
+
+
+def _fetch_one_in(ip: InnerPipeline, key: str, loc: int, read: Any) -> tuple | None:
+    """:func:`fetch_one` on shard ``key`` given ``read(start, length)`` on it."""
+    spec = ip.spec
     at_end = spec.index_location == "end"
-    raw = store.get_ranges([(key, -ip.isz, None) if at_end else (key, 0, ip.isz)])[0]
+    raw = read(-ip.isz, None) if at_end else read(0, ip.isz)
     if raw is None:
         return None
     index, stored = read_index(spec, raw, ip.ninner, key, 0 if at_end else ip.isz, None)
     if not stored[loc]:
         return None
     o, n = int(index[loc, 0]), int(index[loc, 1])
-    buf = store.get_ranges([(key, o, n)])[0]
+    buf = read(o, n)
     if buf is None or len(buf) != n:
         raise ShardIndexError(f"shard {key!r}: inner chunk bytes [{o}, {o + n}) lie past the end of the "
                               "shard (or it changed while read); the shard is truncated or corrupt")
@@ -294,19 +307,31 @@ def _read_box(ip: InnerPipeline, kind: int, indexer: Any, out: np.ndarray) -> bo
         else:
             return False
     ids, srcs, dsts, lens = [], [], [], []
+    small = True
     for g0, g1, c in zip(starts, stops, ip.meta.chunks):
         if g1 <= g0:
             return True  # nothing selected
-        ci = np.arange(g0 // c, (g1 - 1) // c + 1, dtype=np.int64)
-        lo = np.maximum(ci * c, g0)
-        hi = np.minimum(ci * c + c, g1)
+        c0, c1 = g0 // c, (g1 - 1) // c + 1
+        if c1 - c0 <= 16:  # a few inner chunks: plain integers beat NumPy's per-call cost
+            ci = list(range(c0, c1))
+            lo = [max(i * c, g0) for i in ci]
+            srcs.append([a - i * c for a, i in zip(lo, ci)])
+            dsts.append([a - g0 for a in lo])
+            lens.append([min(i * c + c, g1) - a for a, i in zip(lo, ci)])
+        else:
+            small = False
+            ci = np.arange(c0, c1, dtype=np.int64)
+            lo = np.maximum(ci * c, g0)
+            srcs.append(lo - ci * c)
+            dsts.append(lo - g0)
+            lens.append(np.minimum(ci * c + c, g1) - lo)
         ids.append(ci)
-        srcs.append(lo - ci * c)
-        dsts.append(lo - g0)
-        lens.append(hi - lo)
     nproj = sum(len(x) for x in ids)
-    tables = (np.arange(nproj + 1, dtype=np.int64), np.concatenate(srcs), np.concatenate(dsts),
-              np.ones(nproj, np.uint8), np.concatenate(lens))
+    if small:
+        srcs, dsts, lens = [np.array(sum(t, []), dtype=np.int64) for t in (srcs, dsts, lens)]
+    else:
+        srcs, dsts, lens = [np.concatenate([np.asarray(x, dtype=np.int64) for x in t]) for t in (srcs, dsts, lens)]
+    tables = (np.arange(nproj + 1, dtype=np.int64), srcs, dsts, np.ones(nproj, np.uint8), lens)
     ip._run_product(kind, ids, out, out_strides, tables, indexer)
     return True
 
