@@ -140,43 +140,80 @@ def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
     if whole:
         _fetch_whole(ip, whole, sources)
     if partial:
-        at_end = spec.index_location == "end"
-        idx_raws = store.get_ranges([(k, -ip.isz, None) if at_end else (k, 0, ip.isz) for k, _, _ in partial])
-        requests, plans = [], []
-        for (key, pos, loc), raw in zip(partial, idx_raws):
-            if raw is None:
-                continue
-            index, stored = read_index(spec, raw, ip.ninner, key, 0 if at_end else ip.isz, None)
-            keep = stored[loc]
-            if not keep.all():
-                pos, loc = pos[keep], loc[keep]
-            if len(loc) == 0:
-                continue
-            ent = index[loc]
-            if len(loc) == 1:
-                r0 = int(ent[0, 0])
-                requests.append((key, r0, int(ent[0, 1])))
-                plans.append((key, pos, ent, r0, r0 + int(ent[0, 1])))
-                continue
-            offs = ent[:, 0].astype(np.int64)
-            srt = np.argsort(offs, kind="stable")
-            pos, ent, offs = pos[srt], ent[srt], offs[srt]
-            ends = offs + ent[:, 1].astype(np.int64)
-            # merge neighbours: a new request starts where the gap exceeds MERGE_GAP
-            brk = (np.flatnonzero(offs[1:] > np.maximum.accumulate(ends)[:-1] + MERGE_GAP) + 1).tolist()
-            for a, b in zip([0] + brk, brk + [len(offs)]):
-                r0, r1 = int(offs[a]), int(ends[a:b].max())
-                requests.append((key, r0, r1 - r0))
-                plans.append((key, pos[a:b], ent[a:b], r0, r1))
-        bufs = store.get_ranges(requests) if requests else []
-        for (key, pos, ent, r0, r1), buf in zip(plans, bufs):
-            if buf is None or len(buf) != r1 - r0:
-                raise ShardIndexError(f"shard {key!r}: inner chunk bytes [{r0}, {r1}) lie past the end of the "
-                                      "shard (or it changed while read); the shard is truncated or corrupt")
-            if not isinstance(buf, bytes):
-                buf = bytes(buf)
-            _place(sources, pos, ent, buf, r0)
+        if getattr(store, "open_ranges", None) is not None:
+            _fetch_partial_files(ip, partial, sources)
+        else:
+            _fetch_partial_batched(ip, partial, sources)
     return sources
+
+
+def _plan_shard(ip: InnerPipeline, key: str, pos: np.ndarray, loc: np.ndarray, raw: Any,
+                data_end: int | None = None) -> list:
+    """The ranged reads ``(start, stop, positions, index entries)`` that fetch the inner
+    chunks ``loc`` (positions ``pos`` in the read) of shard ``key`` whose encoded index is
+    ``raw``; neighbouring ranges closer than ``MERGE_GAP`` are merged into one."""
+    at_end = ip.spec.index_location == "end"
+    index, stored = read_index(ip.spec, raw, ip.ninner, key, 0 if at_end else ip.isz, data_end)
+    keep = stored[loc]
+    if not keep.all():
+        pos, loc = pos[keep], loc[keep]
+    if len(loc) == 0:
+        return []
+    ent = index[loc]
+    if len(loc) == 1:
+        r0 = int(ent[0, 0])
+        return [(r0, r0 + int(ent[0, 1]), pos, ent)]
+    offs = ent[:, 0].astype(np.int64)
+    srt = np.argsort(offs, kind="stable")
+    pos, ent, offs = pos[srt], ent[srt], offs[srt]
+    ends = offs + ent[:, 1].astype(np.int64)
+    # merge neighbours: a new request starts where the gap exceeds MERGE_GAP
+    brk = (np.flatnonzero(offs[1:] > np.maximum.accumulate(ends)[:-1] + MERGE_GAP) + 1).tolist()
+    return [(int(offs[a]), int(ends[a:b].max()), pos[a:b], ent[a:b])
+            for a, b in zip([0] + brk, brk + [len(offs)])]
+
+
+def _place_range(sources: list, key: str, plan: tuple, buf: Any) -> None:
+    r0, r1, pos, ent = plan
+    if buf is None or len(buf) != r1 - r0:
+        raise ShardIndexError(f"shard {key!r}: inner chunk bytes [{r0}, {r1}) lie past the end of the "
+                              "shard (or it changed while read); the shard is truncated or corrupt")
+    _place(sources, pos, ent, buf if isinstance(buf, bytes) else bytes(buf), r0)
+
+
+def _fetch_partial_batched(ip: InnerPipeline, partial: list, sources: list) -> None:
+    """Part of several shards on any store: all indexes in one ``get_ranges`` batch,
+    then all inner chunk ranges in another (two round trips on a remote store)."""
+    store = ip.store
+    at_end = ip.spec.index_location == "end"
+    idx_raws = store.get_ranges([(k, -ip.isz, None) if at_end else (k, 0, ip.isz) for k, _, _ in partial])
+    requests, plans = [], []
+    for (key, pos, loc), raw in zip(partial, idx_raws):
+        if raw is None:
+            continue
+        for plan in _plan_shard(ip, key, pos, loc, raw):
+            requests.append((key, plan[0], plan[1] - plan[0]))
+            plans.append((key, plan))
+    bufs = store.get_ranges(requests) if requests else []
+    for (key, plan), buf in zip(plans, bufs):
+        _place_range(sources, key, plan, buf)
+
+
+def _fetch_partial_files(ip: InnerPipeline, partial: list, sources: list) -> None:
+    """Part of several local shard files: each opened once for its index and its inner
+    chunk ranges (on the calling thread: a second one measured slower for reads of a
+    few shards out of the page cache)."""
+    store, at_end, isz = ip.store, ip.spec.index_location == "end", ip.isz
+
+    for key, pos, loc in partial:
+        f = store.open_ranges(key)
+        if f is None:
+            continue
+        with f:
+            raw = f.read(-isz, None) if at_end else f.read(0, isz)
+            data_end = f.size - isz if at_end else f.size
+            for plan in _plan_shard(ip, key, pos, loc, raw, max(data_end, 0)):
+                _place_range(sources, key, plan, f.read(plan[0], plan[1] - plan[0]))
 
 
 def _fetch_whole(ip: InnerPipeline, whole: list, sources: list) -> None:
@@ -210,34 +247,16 @@ def fetch_one(ip: InnerPipeline, coords: tuple[int, ...]) -> tuple | None:
     loc = 0
     for x, s_, p in zip(coords, sc, ip.per):
         loc = loc * p + (x - s_ * p)
-    key = ip.outer.key(sc)
-    store = ip.store
-    opener = getattr(store, "open_ranges", None)
-    if opener is None:
-        return _fetch_one_in(ip, key, loc, lambda start, length: store.get_ranges([(key, start, length)])[0])
-    f = opener(key)  # a local file: opened once for the index and the chunk
-    if f is None:
-        return None
-    with f:
-        return _fetch_one_in(ip, key, loc, f.read)
+    item = [(ip.outer.key(sc), _ZERO_POS, np.array([loc], dtype=np.int64))]
+    sources: list = [None]
+    if getattr(ip.store, "open_ranges", None) is not None:
+        _fetch_partial_files(ip, item, sources)  # the file opened once for index and chunk
+    else:
+        _fetch_partial_batched(ip, item, sources)
+    return sources[0]
 
 
-def _fetch_one_in(ip: InnerPipeline, key: str, loc: int, read: Any) -> tuple | None:
-    """:func:`fetch_one` on shard ``key`` given ``read(start, length)`` on it."""
-    spec = ip.spec
-    at_end = spec.index_location == "end"
-    raw = read(-ip.isz, None) if at_end else read(0, ip.isz)
-    if raw is None:
-        return None
-    index, stored = read_index(spec, raw, ip.ninner, key, 0 if at_end else ip.isz, None)
-    if not stored[loc]:
-        return None
-    o, n = int(index[loc, 0]), int(index[loc, 1])
-    buf = read(o, n)
-    if buf is None or len(buf) != n:
-        raise ShardIndexError(f"shard {key!r}: inner chunk bytes [{o}, {o + n}) lie past the end of the "
-                              "shard (or it changed while read); the shard is truncated or corrupt")
-    return (buf if isinstance(buf, bytes) else bytes(buf), 0, n)
+_ZERO_POS = np.zeros(1, dtype=np.int64)
 
 
 def _place(sources: list, pos: np.ndarray, ent: np.ndarray, buf: bytes, base: int) -> None:
