@@ -291,6 +291,21 @@ def _slice_tables(ps: list) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
 _NO_POSITIONS = np.zeros(0, np.int64)  # read_points: points go to out[i] in order
 
 
+def product_combo(counts: list[int], ndim: int) -> np.ndarray:
+    """``combo`` of ``_copy.read_product``: per chunk of the Cartesian product (C order)
+    of ``counts[d]`` projections per dimension, its projection id along each dimension
+    (ids numbered dimension after dimension)."""
+    nchunks = math.prod(counts)
+    if nchunks == 1:
+        combo = np.zeros((1, ndim), dtype=np.int64)
+        if ndim:
+            combo[0] = np.cumsum([0] + counts[:-1])
+        return combo
+    combo = np.stack(np.unravel_index(np.arange(nchunks, dtype=np.int64), counts), axis=1)
+    combo += np.cumsum([0] + counts[:-1])
+    return combo
+
+
 # ----------------------------------------------------------------------------- batched I/O
 class Pipeline:
     """Chunk reads and writes of one array on its store."""
@@ -520,13 +535,7 @@ class Pipeline:
         nchunks = math.prod(counts)
         if nchunks == 0:
             return
-        if nchunks == 1:
-            combo = np.zeros((1, ndim), dtype=np.int64)
-            if ndim:
-                combo[0] = np.cumsum([0] + counts[:-1])
-        else:
-            combo = np.stack(np.unravel_index(np.arange(nchunks, dtype=np.int64), counts), axis=1)
-            combo += np.cumsum([0] + counts[:-1])
+        combo = product_combo(counts, ndim)
         sources, from_files = self._sources(self._keys(chunk_ids))
         cshape, cstr = meta.chunks, self.chunk_strides()
         fill = self._fill_bytes

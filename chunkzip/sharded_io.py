@@ -77,6 +77,18 @@ class InnerPipeline(_pl.Pipeline):
             return [fetch_one(self, tuple(int(x) for x in coords[0]))], False
         return fetch_inner(self, np.asarray(coords, dtype=np.int64).reshape(len(coords), len(self.per))), False
 
+    def _run_product(self, kind: int, chunk_ids: list, out: np.ndarray, out_strides: list,  # type: ignore[override]
+                     tables: tuple, indexer: Any) -> None:
+        counts = [len(c) for c in chunk_ids]
+        if math.prod(counts) < 2 or not _overlaps(self.store):
+            return super()._run_product(kind, chunk_ids, out, out_strides, tables, indexer)
+        coords = self._keys(chunk_ids)
+        whole, partial = shard_groups(self, coords)
+        if len(whole) + len(partial) < 2:
+            return super()._run_product(kind, chunk_ids, out, out_strides, tables, indexer)
+        run_overlapped(self, kind, whole, partial, _pl.product_combo(counts, len(counts)), out, out_strides,
+                       tables, indexer)
+
     def _fallback(self, nfail: int, status: np.ndarray, indexer: Any, out: np.ndarray) -> None:
         # an inner chunk the kernel could not decode: the generic whole-shard path
         # re-reads the selection and raises the precise error
@@ -102,10 +114,25 @@ def _inner_pipeline(outer: _pl.Pipeline) -> InnerPipeline | None:
 def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
     """Sources (``(bytes, offset, length)`` or None) of the inner chunks at ``coords``
     (rows of distinct inner-grid coordinates)."""
+    sources: list = [None] * len(coords)
+    whole, partial = shard_groups(ip, coords)
+    if whole:
+        _fetch_whole(ip, whole, sources)
+    if partial:
+        if getattr(ip.store, "open_ranges", None) is not None:
+            _fetch_partial_files(ip, partial, sources)
+        else:
+            _fetch_partial_batched(ip, partial, sources)
+    return sources
+
+
+def shard_groups(ip: InnerPipeline, coords: np.ndarray) -> tuple[list, list]:
+    """The inner chunks at ``coords`` grouped by shard: ``(whole, partial)``, lists of
+    ``(key, positions in coords, C-order positions in the shard)`` for the shards whose
+    inner chunks are all needed (read whole) and for the others (index, then ranges)."""
     n = len(coords)
-    sources: list = [None] * n
     if n == 0:
-        return sources
+        return [], []
     per = ip.per_arr
     shard = coords // per
     local = (coords - shard * per) @ ip.local_strides
@@ -124,7 +151,7 @@ def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
             groups.append((pos, local[pos]))
             shard_rows.append(shard[pos[0]])
     outer, meta = ip.outer, ip.meta
-    whole, partial = [], []  # (key, positions, locals)
+    whole, partial = [], []
     for (pos, loc), sc in zip(groups, shard_rows):
         sc = sc.tolist()
         key = outer.key(tuple(sc))
@@ -136,15 +163,63 @@ def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
                 whole.append((key, pos, loc))
                 continue
         partial.append((key, pos, loc))
-    store, spec = ip.store, ip.spec
-    if whole:
-        _fetch_whole(ip, whole, sources)
-    if partial:
-        if getattr(store, "open_ranges", None) is not None:
-            _fetch_partial_files(ip, partial, sources)
-        else:
-            _fetch_partial_batched(ip, partial, sources)
-    return sources
+    return whole, partial
+
+
+def _overlaps(store: Any) -> bool:
+    """Reads from ``store`` are worth overlapping with decoding, shard by shard: local
+    files (``open_ranges``), and a chunk pool of several threads not already in use."""
+    if getattr(store, "open_ranges", None) is None or getattr(_pl._in_worker, "active", False):
+        return False
+    return _pl._get_pool()[1] > 1
+
+
+def run_overlapped(ip: InnerPipeline, kind: int, whole: list, partial: list, combo: np.ndarray,
+                   out: np.ndarray, out_strides: list, tables: tuple, indexer: Any) -> None:
+    """The kernel over a product selection of several local shards, each shard's inner
+    chunks decoded on the pool as soon as the calling thread has read them, while it
+    reads the next; then the calling thread joins the decoding.
+
+    Each shard is one batch of the kernel with its own chunk counter, so the pool's
+    thread and the calling thread may work on one batch at once and every inner chunk is
+    decoded exactly once."""
+    from ._ext import _copy
+
+    off, src_idx, dst_idx, run_arr, plen = tables
+    cshape, cstr, fill = ip.meta.chunks, ip.chunk_strides(), ip._fill_bytes
+    pool, _ = _pl._get_pool()
+    batches, futures = [], []
+
+    def submit(item: tuple, srcs: list) -> None:
+        pos = item[1]
+        sub = np.ascontiguousarray(combo[pos])
+        status = np.zeros(len(pos), dtype=np.uint8)
+        counter = np.zeros(1, dtype=np.int64)
+
+        def fn() -> int:
+            return _copy.read_product(srcs, False, kind, out, cshape, cstr, out_strides, fill, sub, off,
+                                      src_idx, dst_idx, run_arr, status, counter, 1, plen)
+
+        batches.append((fn, status))
+        futures.append(pool.submit(fn))
+
+    nfail = 0
+    try:
+        for item in whole:
+            srcs = [None] * len(item[1])
+            _fetch_whole(ip, [(item[0], np.arange(len(item[1])), item[2])], srcs)
+            submit(item, srcs)
+        for item in partial:
+            srcs = [None] * len(item[1])
+            _fetch_partial_files(ip, [(item[0], np.arange(len(item[1])), item[2])], srcs)
+            submit(item, srcs)
+        for fn, _status in batches:  # help with whatever the pool has not taken yet
+            nfail += fn()
+    finally:
+        for f in futures:  # every batch finished (or failed) before returning or raising
+            nfail += f.result()
+    if nfail:
+        ip._fallback(nfail, np.concatenate([b[1] for b in batches]), indexer, out)
 
 
 def _plan_shard(ip: InnerPipeline, key: str, pos: np.ndarray, loc: np.ndarray, raw: Any,
