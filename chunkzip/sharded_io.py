@@ -484,17 +484,18 @@ def read_sharded(outer: _pl.Pipeline, indexer: Any, out: np.ndarray) -> bool:
         return False
     kind = ip._kernel_kind_cached
     meta = outer.meta
+    fast_out = out.dtype == meta.dtype and out.flags.c_contiguous and out.flags.writeable and out.flags.aligned
+    if kind is not None and fast_out and _read_box(ip, kind, indexer, out):
+        return True
     dims = getattr(indexer, "dim_projections", None)
     dims = dims() if dims is not None else None
-    if kind is None or out.dtype != meta.dtype or not out.flags.c_contiguous or not out.flags.writeable \
-            or not out.flags.aligned:
+    if kind is None or not fast_out:
         if dims is None:
             return False
         _read_product_generic(ip, _split_dims(ip, dims), out)  # ranged reads, Python-side decode
         return True
     if dims is not None:
-        if not _read_box(ip, kind, indexer, out):
-            ip._read_product(kind, _split_dims(ip, dims), out, indexer)
+        ip._read_product(kind, _split_dims(ip, dims), out, indexer)
         return True
     if out.ndim != 1:
         return False
