@@ -204,22 +204,50 @@ def run_overlapped(ip: InnerPipeline, kind: int, whole: list, partial: list, com
         futures.append(pool.submit(fn))
 
     nfail = 0
+    files: list = []  # partial shards: open until every batch has read its chunks
     try:
         for item in whole:
             srcs = [None] * len(item[1])
             _fetch_whole(ip, [(item[0], np.arange(len(item[1])), item[2])], srcs)
             submit(item, srcs)
         for item in partial:
-            srcs = [None] * len(item[1])
-            _fetch_partial_files(ip, [(item[0], np.arange(len(item[1])), item[2])], srcs)
+            srcs = _file_sources(ip, item, files)
             submit(item, srcs)
         for fn, _status in batches:  # help with whatever the pool has not taken yet
             nfail += fn()
     finally:
-        for f in futures:  # every batch finished (or failed) before returning or raising
-            nfail += f.result()
+        try:
+            for f in futures:  # every batch finished (or failed) before returning or raising
+                nfail += f.result()
+        finally:
+            for f in files:
+                f.close()
     if nfail:
         ip._fallback(nfail, np.concatenate([b[1] for b in batches]), indexer, out)
+
+
+def _file_sources(ip: InnerPipeline, item: tuple, files: list) -> list:
+    """Sources ``(fd, offset, length)`` of the inner chunks ``item`` = ``(key, positions,
+    C-order positions in the shard)`` names of a local shard: its index read and checked
+    against the file's size here, the chunks' bytes read by the kernel's threads
+    (``pread``) while they decode. The open file is appended to ``files``; the caller
+    closes it after the kernel."""
+    key, pos, loc = item
+    srcs: list = [None] * len(pos)
+    f = ip.store.open_ranges(key)
+    if f is None:
+        return srcs
+    files.append(f)
+    isz = ip.isz
+    at_end = ip.spec.index_location == "end"
+    raw = f.read(-isz, None) if at_end else f.read(0, isz)
+    data_end = max(f.size - isz, 0) if at_end else f.size
+    index, stored = read_index(ip.spec, raw, ip.ninner, key, 0 if at_end else isz, data_end)
+    fd = f.fd
+    for k, (o, n, s) in enumerate(zip(index[loc, 0].tolist(), index[loc, 1].tolist(), stored[loc].tolist())):
+        if s:
+            srcs[k] = (fd, o, n)
+    return srcs
 
 
 def _plan_shard(ip: InnerPipeline, key: str, pos: np.ndarray, loc: np.ndarray, raw: Any,

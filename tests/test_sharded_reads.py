@@ -236,3 +236,29 @@ def test_open_ranges(tmp_path):
     os.makedirs(tmp_path / "dir")
     with pytest.raises(IsADirectoryError, match="dir"):
         st_.open_ranges("dir")
+
+
+@pytest.mark.parametrize("location", ["end", "start"])
+def test_oversized_inner_chunk_in_a_local_shard_is_an_error_naming_it(tmp_path, location):
+    """An inner chunk longer than any valid encoding of it (the kernel's threads refuse to
+    read it): the generic path reports it, naming the shard, on the overlapped read of
+    several shards, the one-chunk read and the point read."""
+    from chunkzip.sharding import assemble
+
+    p = str(tmp_path / "a")
+    c = cz.create((8, 16), chunks=(4, 4), shards={"shape": (8, 8), "index_location": location}, dtype="i4",
+                  store=p, compressor=None)
+    a = np.arange(8 * 16, dtype="i4").reshape(8, 16)
+    c[:] = a
+    spec = c._pipeline.meta.sharding
+    parts = [np.ascontiguousarray(a[r:r + 4, q:q + 4]).tobytes() for r in (0, 4) for q in (0, 4)]
+    parts[3] = parts[3] + bytes(100)  # 164 bytes for a 64-byte raw chunk
+    with open(os.path.join(p, "c", "0", "0"), "wb") as f:
+        f.write(assemble(spec, parts))
+    c = cz.open(p, mode="r")
+    np.testing.assert_array_equal(c[0:4, 2:12], a[0:4, 2:12])  # the other inner chunks still read
+    for sel in (np.s_[1:7, 3:11], np.s_[4:8, 4:8]):
+        with pytest.raises(ValueError, match="c/0/0"):
+            c[sel]
+    with pytest.raises(ValueError, match="c/0/0"):
+        c.vindex[[5, 0], [5, 9]]

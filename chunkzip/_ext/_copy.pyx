@@ -28,7 +28,8 @@ from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy
 from posix.fcntl cimport O_CLOEXEC, O_NONBLOCK, O_RDONLY, open as c_open
 from posix.stat cimport fstat, struct_stat
-from posix.unistd cimport close as c_close, read as c_read
+from posix.types cimport off_t
+from posix.unistd cimport close as c_close, read as c_read, pread as c_pread
 
 import numpy as np
 
@@ -68,6 +69,8 @@ cdef struct Batch:
     # per chunk source
     const uint8_t **src
     int64_t *srclen
+    int *fds              # per chunk: an open file to pread the chunk from (-1: none)
+    int64_t *foff         # its offset in that file (length: srclen)
     bint from_files
     # file buffer, scratch chunk, Blosc context (per call)
     uint8_t *fbuf
@@ -90,6 +93,8 @@ cdef int _fetch(Batch *b, int64_t k, const uint8_t **data, int64_t *size) noexce
     cdef ssize_t r
     cdef uint8_t *nb
     if not b.from_files:
+        if b.fds[k] >= 0:
+            return _pread_range(b, k, data, size)
         if b.src[k] == NULL:
             return 2 if b.srclen[k] == 0 else 1
         data[0] = b.src[k]
@@ -149,6 +154,35 @@ cdef int _fetch(Batch *b, int64_t k, const uint8_t **data, int64_t *size) noexce
     data[0] = b.fbuf
     size[0] = got
     return 0
+
+
+cdef int _pread_range(Batch *b, int64_t k, const uint8_t **data, int64_t *size) noexcept nogil:
+    """Chunk k from its ``(fd, offset, length)`` source: 0 ok, 1 cannot (longer than any
+    valid chunk, a short read: the caller's generic path reports it)."""
+    cdef int64_t n = b.srclen[k], got = 0
+    cdef ssize_t r
+    cdef uint8_t *nb
+    if n > b.nbytes + (16 if b.kind == KIND_BLOSC else 0):
+        return 1
+    if b.fcap < n or b.fbuf == NULL:
+        nb = <uint8_t *>realloc(b.fbuf, <size_t>(n if n else 1))
+        if nb == NULL:
+            return 1
+        b.fbuf, b.fcap = nb, (n if n else 1)
+    while got < n:
+        r = c_pread(b.fds[k], b.fbuf + got, <size_t>(n - got), <off_t>(b.foff[k] + got))
+        if r <= 0:
+            return 1
+        got += r
+    data[0] = b.fbuf
+    size[0] = n
+    return 0
+
+
+cdef void _batch_free(Batch *b) noexcept:
+    if b.dctx != NULL:
+        blosc2_free_ctx(b.dctx)
+    free(b.fbuf); free(b.scratch); free(b.src); free(b.srclen); free(b.fds); free(b.foff)
 
 
 cdef inline uint8_t *_scratch(Batch *b) noexcept nogil:
@@ -293,12 +327,16 @@ cdef int _batch_setup(Batch *b, const uint8_t[::1] fillv, uint8_t[::1] outv, bin
     b.scratch = NULL  # allocated when a chunk needs it (_scratch)
     b.src = <const uint8_t **>malloc(sizeof(uint8_t *) * (hi - lo))
     b.srclen = <int64_t *>malloc(sizeof(int64_t) * (hi - lo))
-    if b.src == NULL or b.srclen == NULL:
-        free(b.src); free(b.srclen)
+    b.fds = <int *>malloc(sizeof(int) * (hi - lo))
+    b.foff = <int64_t *>malloc(sizeof(int64_t) * (hi - lo))
+    if b.src == NULL or b.srclen == NULL or b.fds == NULL or b.foff == NULL:
+        free(b.src); free(b.srclen); free(b.fds); free(b.foff)
         raise MemoryError("out of memory for the chunk table of a read")
     cdef Py_ssize_t o, n
+    cdef long long fd
     for k in range(hi - lo):
         x = sources[lo + k]
+        b.fds[k] = -1
         if x is None:
             b.src[k], b.srclen[k] = NULL, 0
         elif PyBytes_Check(x):
@@ -311,6 +349,15 @@ cdef int _batch_setup(Batch *b, const uint8_t[::1] fillv, uint8_t[::1] outv, bin
             else:
                 b.src[k] = <const uint8_t *>PyBytes_AS_STRING((<tuple>x)[0]) + o
                 b.srclen[k] = n
+        elif type(x) is tuple and len(<tuple>x) == 3 and type((<tuple>x)[0]) is int and not from_files:
+            # (fd, offset, length): an inner chunk of a shard file the caller keeps open,
+            # read here with pread (on the kernel's threads, overlapping the decoding)
+            fd, o, n = (<tuple>x)[0], (<tuple>x)[1], (<tuple>x)[2]
+            b.src[k] = NULL
+            if fd < 0 or o < 0 or n < 0:
+                b.srclen[k] = -1
+            else:
+                b.fds[k], b.foff[k], b.srclen[k] = fd, o, n
         else:
             b.src[k], b.srclen[k] = NULL, -1
     return 0
@@ -433,9 +480,7 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
                     _copy_rec(0, ndim, sidx, didx, lens, sstr, dstr, inner_run, b.itemsize,
                               b.scratch, b.out, compact)
     finally:
-        if b.dctx != NULL:
-            blosc2_free_ctx(b.dctx)
-        free(b.fbuf); free(b.scratch); free(b.src); free(b.srclen)
+        _batch_free(&b)
     return nfail
 
 
@@ -498,9 +543,7 @@ def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_n
                     p = i if ident else dpos[i]
                     _copy_items(b.out + p * isz, s if rc == 2 else s + flat[i] * isz, isz)
     finally:
-        if b.dctx != NULL:
-            blosc2_free_ctx(b.dctx)
-        free(b.fbuf); free(b.scratch); free(b.src); free(b.srclen)
+        _batch_free(&b)
     return nfail
 
 
