@@ -238,11 +238,7 @@ def _file_sources(ip: InnerPipeline, item: tuple, files: list) -> list:
     if f is None:
         return srcs
     files.append(f)
-    isz = ip.isz
-    at_end = ip.spec.index_location == "end"
-    raw = f.read(-isz, None) if at_end else f.read(0, isz)
-    data_end = max(f.size - isz, 0) if at_end else f.size
-    index, stored = read_index(ip.spec, raw, ip.ninner, key, 0 if at_end else isz, data_end)
+    index, stored = _file_index(ip, key, f)
     fd = f.fd
     for k, (o, n, s) in enumerate(zip(index[loc, 0].tolist(), index[loc, 1].tolist(), stored[loc].tolist())):
         if s:
@@ -250,13 +246,19 @@ def _file_sources(ip: InnerPipeline, item: tuple, files: list) -> list:
     return srcs
 
 
-def _plan_shard(ip: InnerPipeline, key: str, pos: np.ndarray, loc: np.ndarray, raw: Any,
-                data_end: int | None = None) -> list:
+def _file_index(ip: InnerPipeline, key: str, f: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(index, stored) of the shard file ``f`` (``LocalStore.open_ranges``), checked
+    against the file's real size."""
+    isz = ip.isz
+    if ip.spec.index_location == "end":
+        return read_index(ip.spec, f.read(-isz, None), ip.ninner, key, 0, max(f.size - isz, 0))
+    return read_index(ip.spec, f.read(0, isz), ip.ninner, key, isz, f.size)
+
+
+def _plan_shard(pos: np.ndarray, loc: np.ndarray, index: np.ndarray, stored: np.ndarray) -> list:
     """The ranged reads ``(start, stop, positions, index entries)`` that fetch the inner
-    chunks ``loc`` (positions ``pos`` in the read) of shard ``key`` whose encoded index is
-    ``raw``; neighbouring ranges closer than ``MERGE_GAP`` are merged into one."""
-    at_end = ip.spec.index_location == "end"
-    index, stored = read_index(ip.spec, raw, ip.ninner, key, 0 if at_end else ip.isz, data_end)
+    chunks ``loc`` (positions ``pos`` in the read) of a shard with this decoded index;
+    neighbouring ranges closer than ``MERGE_GAP`` are merged into one."""
     keep = stored[loc]
     if not keep.all():
         pos, loc = pos[keep], loc[keep]
@@ -294,7 +296,8 @@ def _fetch_partial_batched(ip: InnerPipeline, partial: list, sources: list) -> N
     for (key, pos, loc), raw in zip(partial, idx_raws):
         if raw is None:
             continue
-        for plan in _plan_shard(ip, key, pos, loc, raw):
+        index, stored = read_index(ip.spec, raw, ip.ninner, key, 0 if at_end else ip.isz, None)
+        for plan in _plan_shard(pos, loc, index, stored):
             requests.append((key, plan[0], plan[1] - plan[0]))
             plans.append((key, plan))
     bufs = store.get_ranges(requests) if requests else []
@@ -306,16 +309,12 @@ def _fetch_partial_files(ip: InnerPipeline, partial: list, sources: list) -> Non
     """Part of several local shard files: each opened once for its index and its inner
     chunk ranges (on the calling thread: a second one measured slower for reads of a
     few shards out of the page cache)."""
-    store, at_end, isz = ip.store, ip.spec.index_location == "end", ip.isz
-
     for key, pos, loc in partial:
-        f = store.open_ranges(key)
+        f = ip.store.open_ranges(key)
         if f is None:
             continue
         with f:
-            raw = f.read(-isz, None) if at_end else f.read(0, isz)
-            data_end = f.size - isz if at_end else f.size
-            for plan in _plan_shard(ip, key, pos, loc, raw, max(data_end, 0)):
+            for plan in _plan_shard(pos, loc, *_file_index(ip, key, f)):
                 _place_range(sources, key, plan, f.read(plan[0], plan[1] - plan[0]))
 
 
