@@ -526,7 +526,7 @@ def read_sharded(outer: _pl.Pipeline, indexer: Any, out: np.ndarray) -> bool:
         return True
     if out.ndim != 1:
         return False
-    gcoords = _point_coords(indexer, meta.chunks)
+    gcoords = _point_coords(indexer)
     if gcoords is None:
         return False
     inner = ip.meta.chunks
@@ -534,42 +534,16 @@ def read_sharded(outer: _pl.Pipeline, indexer: Any, out: np.ndarray) -> bool:
     g = _group_points_c(gcoords, inner, grid)
     if g is None:
         return False
-    order2, local2, lin2, bounds2, ids2, _run = g
-    dpos, order = order2, None
-    if isinstance(gcoords, _ShardSorted):  # coordinates in the outer grouping's order
-        order = gcoords.order
-        if order is not None:
-            dpos = order if order2 is None else np.asarray(order, dtype=np.int64)[order2]
+    dpos, local2, lin2, bounds2, ids2, _run = g
     coords2 = np.stack(np.unravel_index(ids2, grid), axis=1)
     ip._read_points(kind, (dpos, local2, lin2, bounds2, coords2), out, indexer)
     return True
 
 
-class _ShardSorted(list):
-    """Global point coordinates listed in the order of the indexer's grouping by shard;
-    ``order`` maps that order to the output positions (None: the same)."""
-
-    order: Any = None
-
-
-def _point_coords(indexer: Any, shard_shape: tuple[int, ...]) -> list | None:
-    """Global coordinates (one contiguous int64 array per dimension) of a point
-    selection's points, in output order when the indexer holds them (coordinate and
-    mask indexers: the points are then grouped once, by inner chunk, not first by
-    shard), else rebuilt from its grouping by shard (:class:`_ShardSorted`); None for
-    other indexers."""
-    if isinstance(indexer, CoordinateIndexer):
-        if indexer.npoints == 0 or not indexer.array_shape:
-            return None
-        return [np.ascontiguousarray(x, dtype=np.int64) for x in indexer.coords]
-    groups = getattr(indexer, "point_groups", None)
-    groups = groups() if groups is not None else None
-    if groups is None:
+def _point_coords(indexer: Any) -> list | None:
+    """Global coordinates (one contiguous int64 array per dimension, in output order) of
+    a coordinate or mask selection's points -- grouped here once, by inner chunk, never
+    first by shard; None for other indexers (the generic path reads them)."""
+    if not isinstance(indexer, CoordinateIndexer) or indexer.npoints == 0 or not indexer.array_shape:
         return None
-    order, local, _lin, bounds, chunk_coords = groups
-    counts = np.diff(np.asarray(bounds, dtype=np.int64))
-    cc = np.asarray(chunk_coords, dtype=np.int64).reshape(len(counts), -1)
-    res = _ShardSorted(np.ascontiguousarray(np.repeat(cc[:, d] * S, counts) + local[d], dtype=np.int64)
-                       for d, S in enumerate(shard_shape))
-    res.order = order
-    return res
+    return [np.ascontiguousarray(x, dtype=np.int64) for x in indexer.coords]
