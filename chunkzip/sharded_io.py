@@ -1,17 +1,23 @@
 """Fast reads of sharded arrays: only the shard indexes and the inner chunks a
 selection needs, decoded by the batched nogil kernel straight from the shard bytes.
 
-The indexers see the stored grid (shards). Here each outer projection is split into
-inner-chunk projections (per dimension for product selections, per point for
-coordinate/mask selections), then the fetch is planned per shard:
+The indexers see the stored grid (shards). Boxes (integers and step-1 slices) get
+the kernel's tables straight on the inner grid (:func:`_read_box`); other product
+selections split each outer projection into inner-chunk projections; points are
+grouped once, by inner chunk. Then the fetch is planned per shard:
 
 * a shard whose inner chunks are all needed is read whole, in one call;
-* otherwise its index is read (one ranged read, at the start or end), validated, and
-  the byte ranges of the needed inner chunks read, neighbouring ranges merged into one
-  request; every store answers these in one ``get_ranges`` batch.
+* otherwise its index is read (one ranged read, at the start or end), validated in one
+  nogil pass (:func:`~chunkzip.sharding.read_index`), and the byte ranges of the needed
+  inner chunks read, neighbouring ranges merged into one request; on a remote store
+  every index, then every range, goes in one ``get_ranges`` batch.
 
 The kernel (``_ext._copy``) then decodes each inner chunk from its ``(buffer, offset,
-length)`` source (product selections, point selections and single elements). Inner
+length)`` source (product selections, point selections and single elements). Product
+selections on local files overlap the two (:func:`run_overlapped`): each shard's
+inner chunks go to the pool as soon as its index (partial shard) or bytes (whole
+shard) are read, and the kernel's threads ``pread`` a partial shard's chunks
+themselves (``(fd, offset, length)`` sources). Inner
 chains the kernel does not decode (Zstd, gzip, checksums, strings, ...) use the same
 fetch plan for product selections and decode in Python on the pool; their point
 selections, and nested sharding, take the whole-shard generic path of
@@ -82,10 +88,7 @@ class InnerPipeline(_pl.Pipeline):
         counts = [len(c) for c in chunk_ids]
         if math.prod(counts) < 2 or not _overlaps(self.store):
             return super()._run_product(kind, chunk_ids, out, out_strides, tables, indexer)
-        coords = self._keys(chunk_ids)
-        whole, partial = shard_groups(self, coords)
-        if len(whole) + len(partial) < 2:
-            return super()._run_product(kind, chunk_ids, out, out_strides, tables, indexer)
+        whole, partial = shard_groups(self, self._keys(chunk_ids))
         run_overlapped(self, kind, whole, partial, _pl.product_combo(counts, len(counts)), out, out_strides,
                        tables, indexer)
 
