@@ -26,6 +26,7 @@ selections, and nested sharding, take the whole-shard generic path of
 from __future__ import annotations
 
 import math
+from concurrent.futures import wait as futures_wait
 from dataclasses import replace
 from typing import Any
 
@@ -219,12 +220,12 @@ def run_overlapped(ip: InnerPipeline, kind: int, whole: list, partial: list, com
         for fn, _status in batches:  # help with whatever the pool has not taken yet
             nfail += fn()
     finally:
-        try:
-            for f in futures:  # every batch finished (or failed) before returning or raising
-                nfail += f.result()
-        finally:
-            for f in files:
-                f.close()
+        # every batch finished (or failed) before the files close and anything returns or raises
+        futures_wait(futures)
+        for f in files:
+            f.close()
+    for fut in futures:
+        nfail += fut.result()
     if nfail:
         ip._fallback(nfail, np.concatenate([b[1] for b in batches]), indexer, out)
 
