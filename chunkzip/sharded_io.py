@@ -349,11 +349,8 @@ def _fetch_whole(ip: InnerPipeline, whole: list, sources: list) -> None:
 def fetch_one(ip: InnerPipeline, coords: tuple[int, ...]) -> tuple | None:
     """The source of one inner chunk: its shard's index (one ranged read), then its
     bytes (one more); the same checks as :func:`fetch_inner`."""
-    sc = tuple(x // p for x, p in zip(coords, ip.per))
-    loc = 0
-    for x, s_, p in zip(coords, sc, ip.per):
-        loc = loc * p + (x - s_ * p)
-    item = [(ip.outer.key(sc), _ZERO_POS, np.array([loc], dtype=np.int64))]
+    key, loc = _shard_key_loc(ip, coords)
+    item = [(key, _ZERO_POS, np.array([loc], dtype=np.int64))]
     sources: list = [None]
     if getattr(ip.store, "open_ranges", None) is not None:
         _fetch_partial_files(ip, item, sources)  # the file opened once for index and chunk
@@ -452,6 +449,10 @@ def _read_box(ip: InnerPipeline, kind: int, indexer: Any, out: np.ndarray) -> bo
             lens.append(np.minimum(ci * c + c, g1) - lo)
         ids.append(ci)
     nproj = sum(len(x) for x in ids)
+    if nproj == len(ids):  # one inner chunk
+        _read_single(ip, kind, tuple(x[0] for x in ids), [x[0] for x in srcs], [x[0] for x in dsts],
+                     [x[0] for x in lens], out, out_strides, indexer)
+        return True
     if small:
         srcs, dsts, lens = [np.array(sum(t, []), dtype=np.int64) for t in (srcs, dsts, lens)]
     else:
@@ -459,6 +460,51 @@ def _read_box(ip: InnerPipeline, kind: int, indexer: Any, out: np.ndarray) -> bo
     tables = (np.arange(nproj + 1, dtype=np.int64), srcs, dsts, np.ones(nproj, np.uint8), lens)
     ip._run_product(kind, ids, out, out_strides, tables, indexer)
     return True
+
+
+def _read_single(ip: InnerPipeline, kind: int, coords: tuple, src: list, dst: list, lens: list,
+                 out: np.ndarray, out_strides: list, indexer: Any) -> None:
+    """A box inside one inner chunk (per dimension its first in-chunk index, first
+    output index and length): one kernel call without the batch set-up, on a local
+    shard file straight from it (the kernel reads the chunk with ``pread``)."""
+    from ._ext import _copy
+
+    nd = len(coords)
+    tabs = ip.__dict__.get("_single_tables")
+    if tabs is None:  # (off, run, combo) of one chunk, and the chunk's strides
+        tabs = ip.__dict__["_single_tables"] = (np.arange(nd + 1, dtype=np.int64), np.ones(nd, np.uint8),
+                                                np.arange(nd, dtype=np.int64).reshape(1, nd), ip.chunk_strides())
+    off, run, combo, cstr = tabs
+    status = np.zeros(1, np.uint8)
+    f = None
+    if getattr(ip.store, "open_ranges", None) is not None:
+        key, loc = _shard_key_loc(ip, coords)
+        f = ip.store.open_ranges(key)
+        sources = [None]
+        if f is not None:
+            index, stored = _file_index(ip, key, f)
+            if stored[loc]:
+                sources[0] = (f.fd, int(index[loc, 0]), int(index[loc, 1]))
+    else:
+        sources = [fetch_one(ip, coords)]
+    try:
+        nfail = _copy.read_product(sources, False, kind, out, ip.meta.chunks, cstr, out_strides, ip._fill_bytes,
+                                   combo, off, np.array(src, np.int64), np.array(dst, np.int64), run, status,
+                                   np.zeros(1, np.int64), ip._blosc_threads(kind, 1), np.array(lens, np.int64))
+    finally:
+        if f is not None:
+            f.close()
+    ip._fallback(nfail, status, indexer, out)
+
+
+def _shard_key_loc(ip: InnerPipeline, coords: tuple) -> tuple[str, int]:
+    """Store key of the shard holding inner chunk ``coords`` and the chunk's C-order
+    position in it."""
+    sc = tuple(x // p for x, p in zip(coords, ip.per))
+    loc = 0
+    for x, s_, p in zip(coords, sc, ip.per):
+        loc = loc * p + (x - s_ * p)
+    return ip.outer.key(sc), loc
 
 
 def read_item_sharded(outer: _pl.Pipeline, selection: Any) -> Any:
