@@ -264,3 +264,16 @@ def test_oversized_inner_chunk_in_a_local_shard_is_an_error_naming_it(tmp_path, 
             c[sel]
     with pytest.raises(ValueError, match="c/0/0"):
         c.vindex[[5, 0], [5, 9]]
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_inner_chunks_in_f_order_read_through_every_box_path(tmp_path, order):
+    """Inner chunks stored in F order (a transpose codec inside the shard): one inner
+    chunk, part of one, a window over several shards and a whole read, against NumPy."""
+    a = np.arange(30 * 28, dtype="i4").reshape(30, 28) * 7 - 1000
+    c = cz.create(a.shape, chunks=(5, 4), shards=(10, 12), dtype="i4", order=order, store=str(tmp_path / "a"),
+                  compressor=Blosc(cname="lz4", clevel=1, shuffle=Blosc.SHUFFLE))
+    c[:] = a
+    c = cz.open(str(tmp_path / "a"), mode="r")
+    for sel in (np.s_[5:10, 4:8], np.s_[6:9, 5], np.s_[7, 4:7], np.s_[3:27, 2:25], np.s_[...], np.s_[29, 27]):
+        np.testing.assert_array_equal(c[sel], a[sel])
