@@ -14,7 +14,7 @@ grouped once, by inner chunk. Then the fetch is planned per shard:
 
 The kernel (``_ext._copy``) then decodes each inner chunk from its ``(buffer, offset,
 length)`` source (product selections, point selections and single elements). Product
-selections on local files overlap the two (:func:`run_overlapped`): each shard's
+selections on local files overlap the two (:func:`run_local`): each shard's
 inner chunks go to the pool as soon as its index (partial shard) or bytes (whole
 shard) are read, and the kernel's threads ``pread`` a partial shard's chunks
 themselves (``(fd, offset, length)`` sources). Inner
@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from concurrent.futures import wait as futures_wait
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -90,7 +90,7 @@ class InnerPipeline(_pl.Pipeline):
         if math.prod(counts) < 2 or not _overlaps(self.store):
             return super()._run_product(kind, chunk_ids, out, out_strides, tables, indexer)
         whole, partial = shard_groups(self, self._keys(chunk_ids))
-        run_overlapped(self, kind, whole, partial, _pl.product_combo(counts, len(counts)), out, out_strides,
+        run_local(self, kind, whole, partial, _pl.product_combo(counts, len(counts)), out, out_strides,
                        tables, indexer)
 
     def _fallback(self, nfail: int, status: np.ndarray, indexer: Any, out: np.ndarray) -> None:
@@ -178,45 +178,59 @@ def _overlaps(store: Any) -> bool:
     return _pl._get_pool()[1] > 1
 
 
-def run_overlapped(ip: InnerPipeline, kind: int, whole: list, partial: list, combo: np.ndarray,
-                   out: np.ndarray, out_strides: list, tables: tuple, indexer: Any) -> None:
-    """The kernel over a product selection of several local shards, each shard's inner
-    chunks decoded on the pool as soon as the calling thread has read them, while it
-    reads the next; then the calling thread joins the decoding.
+def run_local(ip: InnerPipeline, kind: int, whole: list, partial: list, combo: np.ndarray,
+              out: np.ndarray, out_strides: list, tables: tuple, indexer: Any) -> None:
+    """The kernel over a product selection of local shard files (``whole`` and
+    ``partial``: :func:`shard_groups`).
 
-    Each shard is one batch of the kernel with its own chunk counter, so the pool's
-    thread and the calling thread may work on one batch at once and every inner chunk is
-    decoded exactly once."""
+    Partial shards only have their index read here: the kernel's threads ``pread`` their
+    inner chunks (``(fd, offset, length)`` sources) while they decode. Without whole
+    shards, every index is read first and one batch runs over all chunks (per-shard
+    batches would hand the GIL back and forth for nothing). With whole shards, reading
+    them overlaps decoding: each shard's inner chunks go to the pool as one batch (own
+    chunk counter) as soon as they are read, while the calling thread reads the next,
+    then it joins the decoding; every inner chunk is decoded exactly once."""
     from ._ext import _copy
 
     off, src_idx, dst_idx, run_arr, plen = tables
     cshape, cstr, fill = ip.meta.chunks, ip.chunk_strides(), ip._fill_bytes
-    pool, _ = _pl._get_pool()
-    batches, futures = [], []
 
-    def submit(item: tuple, srcs: list) -> None:
-        pos = item[1]
-        sub = np.ascontiguousarray(combo[pos])
-        status = np.zeros(len(pos), dtype=np.uint8)
+    def batch(srcs: list, sub: np.ndarray) -> tuple[Callable[[], int], np.ndarray]:
+        status = np.zeros(len(sub), dtype=np.uint8)
         counter = np.zeros(1, dtype=np.int64)
 
         def fn() -> int:
             return _copy.read_product(srcs, False, kind, out, cshape, cstr, out_strides, fill, sub, off,
                                       src_idx, dst_idx, run_arr, status, counter, 1, plen)
 
-        batches.append((fn, status))
-        futures.append(pool.submit(fn))
+        return fn, status
 
-    nfail = 0
     files: list = []  # partial shards: open until every batch has read its chunks
+    if not whole:
+        try:
+            sources: list = [None] * len(combo)
+            for item in partial:
+                for p, src in zip(item[1].tolist(), _file_sources(ip, item, files)):
+                    sources[p] = src
+            fn, status = batch(sources, combo)
+            nfail = ip._run_kernel(fn, len(combo))
+        finally:
+            for f in files:
+                f.close()
+        ip._fallback(nfail, status, indexer, out)
+        return
+    pool, _ = _pl._get_pool()
+    batches, futures = [], []
+    nfail = 0
     try:
-        for item in whole:
-            srcs = [None] * len(item[1])
-            _fetch_whole(ip, [(item[0], np.arange(len(item[1])), item[2])], srcs)
-            submit(item, srcs)
-        for item in partial:
-            srcs = _file_sources(ip, item, files)
-            submit(item, srcs)
+        for i, item in enumerate(whole + partial):
+            if i < len(whole):
+                srcs: list = [None] * len(item[1])
+                _fetch_whole(ip, [(item[0], np.arange(len(item[1])), item[2])], srcs)
+            else:
+                srcs = _file_sources(ip, item, files)
+            batches.append(batch(srcs, np.ascontiguousarray(combo[item[1]])))
+            futures.append(pool.submit(batches[-1][0]))
         for fn, _status in batches:  # help with whatever the pool has not taken yet
             nfail += fn()
     finally:
