@@ -14,10 +14,9 @@ grouped once, by inner chunk. Then the fetch is planned per shard:
 
 The kernel (``_ext._copy``) then decodes each inner chunk from its ``(buffer, offset,
 length)`` source (product selections, point selections and single elements). Product
-selections on local files overlap the two (:func:`run_local`): each shard's
-inner chunks go to the pool as soon as its index (partial shard) or bytes (whole
-shard) are read, and the kernel's threads ``pread`` a partial shard's chunks
-themselves (``(fd, offset, length)`` sources). Inner
+selections on local files overlap the two (:func:`run_local`): whole shards are
+read, checked and decoded by one pool task each, and the kernel's threads ``pread``
+a partial shard's chunks themselves (``(fd, offset, length)`` sources). Inner
 chains the kernel does not decode (Zstd, gzip, checksums, strings, ...) use the same
 fetch plan for product selections and decode in Python on the pool; their point
 selections, and nested sharding, take the whole-shard generic path of
@@ -26,7 +25,6 @@ selections, and nested sharding, take the whole-shard generic path of
 from __future__ import annotations
 
 import math
-from concurrent.futures import wait as futures_wait
 from dataclasses import replace
 from typing import Any, Callable
 
@@ -186,10 +184,10 @@ def run_local(ip: InnerPipeline, kind: int, whole: list, partial: list, combo: n
     Partial shards only have their index read here: the kernel's threads ``pread`` their
     inner chunks (``(fd, offset, length)`` sources) while they decode. Without whole
     shards, every index is read first and one batch runs over all chunks (per-shard
-    batches would hand the GIL back and forth for nothing). With whole shards, reading
-    them overlaps decoding: each shard's inner chunks go to the pool as one batch (own
-    chunk counter) as soon as they are read, while the calling thread reads the next,
-    then it joins the decoding; every inner chunk is decoded exactly once."""
+    batches would hand the GIL back and forth for nothing). With whole shards, each
+    shard is one task on the chunk pool that reads it, checks its index and decodes its
+    inner chunks (one kernel batch), so reading one shard overlaps decoding another on
+    every core."""
     from ._ext import _copy
 
     off, src_idx, dst_idx, run_arr, plen = tables
@@ -219,29 +217,29 @@ def run_local(ip: InnerPipeline, kind: int, whole: list, partial: list, combo: n
                 f.close()
         ip._fallback(nfail, status, indexer, out)
         return
-    pool, _ = _pl._get_pool()
-    batches, futures = [], []
-    nfail = 0
+    # whole shards: one pool task per shard reads it, parses its index and decodes its
+    # inner chunks, so reading one shard overlaps decoding another on every core
+    results: list = []  # (positions, status, failures) per shard
+
+    def task(entry: tuple) -> None:
+        item, srcs = entry
+        if srcs is None:
+            srcs = [None] * len(item[1])
+            _fetch_whole(ip, [(item[0], np.arange(len(item[1])), item[2])], srcs)
+        fn, status = batch(srcs, np.ascontiguousarray(combo[item[1]]))
+        results.append((item[1], status, fn()))
+
     try:
-        for i, item in enumerate(whole + partial):
-            if i < len(whole):
-                srcs: list = [None] * len(item[1])
-                _fetch_whole(ip, [(item[0], np.arange(len(item[1])), item[2])], srcs)
-            else:
-                srcs = _file_sources(ip, item, files)
-            batches.append(batch(srcs, np.ascontiguousarray(combo[item[1]])))
-            futures.append(pool.submit(batches[-1][0]))
-        for fn, _status in batches:  # help with whatever the pool has not taken yet
-            nfail += fn()
+        entries = [(item, _file_sources(ip, item, files)) for item in partial] + [(item, None) for item in whole]
+        _pl.run_batched(task, entries, _pl.PARALLEL_MIN_CHUNK_BYTES)
     finally:
-        # every batch finished (or failed) before the files close and anything returns or raises
-        futures_wait(futures)
         for f in files:
             f.close()
-    for fut in futures:
-        nfail += fut.result()
-    if nfail:
-        ip._fallback(nfail, np.concatenate([b[1] for b in batches]), indexer, out)
+    if any(r[2] for r in results):
+        status = np.zeros(len(combo), dtype=np.uint8)
+        for pos, st, _n in results:
+            status[pos] = st
+        ip._fallback(int(status.sum()), status, indexer, out)
 
 
 def _file_sources(ip: InnerPipeline, item: tuple, files: list) -> list:
