@@ -85,11 +85,11 @@ class InnerPipeline(_pl.Pipeline):
     def _run_product(self, kind: int, chunk_ids: list, out: np.ndarray, out_strides: list,  # type: ignore[override]
                      tables: tuple, indexer: Any) -> None:
         counts = [len(c) for c in chunk_ids]
-        if math.prod(counts) < 2 or not _overlaps(self.store):
+        if math.prod(counts) < 2 or not _reads_local(self.store):
             return super()._run_product(kind, chunk_ids, out, out_strides, tables, indexer)
         whole, partial = shard_groups(self, self._keys(chunk_ids))
         run_local(self, kind, whole, partial, _pl.product_combo(counts, len(counts)), out, out_strides,
-                       tables, indexer)
+                  tables, indexer)
 
     def _fallback(self, nfail: int, status: np.ndarray, indexer: Any, out: np.ndarray) -> None:
         # an inner chunk the kernel could not decode: the generic whole-shard path
@@ -168,9 +168,10 @@ def shard_groups(ip: InnerPipeline, coords: np.ndarray) -> tuple[list, list]:
     return whole, partial
 
 
-def _overlaps(store: Any) -> bool:
-    """Reads from ``store`` are worth overlapping with decoding, shard by shard: local
-    files (``open_ranges``), and a chunk pool of several threads not already in use."""
+def _reads_local(store: Any) -> bool:
+    """Product reads from ``store`` go through :func:`run_local`: local files
+    (``open_ranges``), a chunk pool of several threads, and not from inside one of its
+    tasks."""
     if getattr(store, "open_ranges", None) is None or getattr(_pl._in_worker, "active", False):
         return False
     return _pl._get_pool()[1] > 1
@@ -183,8 +184,9 @@ def run_local(ip: InnerPipeline, kind: int, whole: list, partial: list, combo: n
 
     Partial shards only have their index read here: the kernel's threads ``pread`` their
     inner chunks (``(fd, offset, length)`` sources) while they decode. Without whole
-    shards, every index is read first and one batch runs over all chunks (per-shard
-    batches would hand the GIL back and forth for nothing). With whole shards, each
+    shards (or with a single shard), every index (or the shard) is read first and one
+    batch runs over all chunks on every thread (per-shard batches would hand the GIL
+    back and forth for nothing). With several shards of which some whole, each
     shard is one task on the chunk pool that reads it, checks its index and decodes its
     inner chunks (one kernel batch), so reading one shard overlaps decoding another on
     every core."""
@@ -204,12 +206,14 @@ def run_local(ip: InnerPipeline, kind: int, whole: list, partial: list, combo: n
         return fn, status
 
     files: list = []  # partial shards: open until every batch has read its chunks
-    if not whole:
+    if not whole or len(whole) + len(partial) == 1:
         try:
             sources: list = [None] * len(combo)
             for item in partial:
                 for p, src in zip(item[1].tolist(), _file_sources(ip, item, files)):
                     sources[p] = src
+            if whole:  # one whole shard: read, then decoded by every thread
+                _fetch_whole(ip, whole, sources)
             fn, status = batch(sources, combo)
             nfail = ip._run_kernel(fn, len(combo))
         finally:
