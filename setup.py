@@ -49,7 +49,8 @@ EXTENSIONS = [
     ext("_filters", ["chunkzip/_ext/_filters.pyx", "csrc/checksum.c"]),
     ext("_vlen", ["chunkzip/_ext/_vlen.pyx"]),
     ext("_copy", ["chunkzip/_ext/_copy.pyx", "csrc/blosc1_decode.c", "csrc/checksum.c"], blosc2=True),
-    ext("_write", ["chunkzip/_ext/_write.pyx", "csrc/blosc1.c", "csrc/blosclz_enc.c", "csrc/shuffle.c"], blosc2=True),
+    ext("_write", ["chunkzip/_ext/_write.pyx", "csrc/blosc1.c", "csrc/blosclz_enc.c", "csrc/shuffle.c",
+                    "csrc/checksum.c"], blosc2=True),
 ]
 # Developers may build a subset in place: CHUNKZIP_BUILD_ONLY=_blosc,_shuffle
 _only = [n for n in os.environ.get("CHUNKZIP_BUILD_ONLY", "").split(",") if n]

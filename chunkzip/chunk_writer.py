@@ -9,7 +9,7 @@ through the generic per-chunk path of :class:`chunkzip.pipeline.Pipeline`.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -34,16 +34,28 @@ def _dim_tables(ps: list) -> tuple[list, np.ndarray, np.ndarray, np.ndarray]:
     return chunk, np.array(start, np.int64), np.array(ext, np.int64), np.array(whole, bool)
 
 
-def write_whole_chunks(pipe: Any, indexer: Any, value: np.ndarray) -> list | None:
-    """Write the chunks ``indexer`` covers wholly straight from ``value`` (laid out like
-    the indexer's output).  Returns the chunk projections left for the generic path, or
-    None when the kernel does not apply to this array, store or selection."""
-    kind = pipe._kernel_kind_cached
-    meta, store = pipe.meta, pipe.store
-    targets = getattr(store, "write_targets", None)
+class WholeChunkPlan(NamedTuple):
+    """The chunks (or shards) a write covers wholly, as the batch kernels take them."""
+
+    #: positions of the wholly covered chunks among the indexer's projections
+    sel: np.ndarray
+    #: number of projections of the indexer
+    nchunks: int
+    #: per covered chunk and dimension: its region in the value (first element, length)
+    starts: np.ndarray
+    extents: np.ndarray
+    #: the covered chunks' store keys
+    keys: list
+    #: the value's strides in bytes per dimension of the array (0 where dropped)
+    vstrides: list
+
+
+def plan_whole_chunks(pipe: Any, indexer: Any, value: np.ndarray) -> WholeChunkPlan | None:
+    """The chunks of ``pipe``'s grid (shards for a sharded array) that ``indexer``
+    covers wholly, with their regions in ``value``; None when there are none or the
+    selection is not a product of per-dimension projections."""
     dims = getattr(indexer, "dim_projections", None)
-    if kind is None or targets is None or dims is None or pipe.synchronizer is not None \
-            or not pipe.write_empty_chunks or value.dtype != meta.dtype:
+    if dims is None:
         return None
     dims = dims()
     if dims is None or not dims or any(not ps for ps in dims):
@@ -68,31 +80,61 @@ def write_whole_chunks(pipe: Any, indexer: Any, value: np.ndarray) -> list | Non
     keys = pipe._keys([t[0] for t in tables])
     if sel.size != nchunks:
         keys = [keys[j] for j in sel.tolist()]
-    got = targets(keys)
+    return WholeChunkPlan(sel, nchunks, starts, extents, keys, vstrides)
+
+
+def encoding_args(kind: int, codec: Any, value: np.ndarray) -> tuple[int, int, int, int, int]:
+    """The kernels' encoding arguments ``(clevel, shuffle, typesize, compcode,
+    blocksize)`` for a chunk chain of kernel kind ``kind`` (RAW 0, BLOSC 1)."""
+    clevel = shuffle = compcode = blocksize = 0
+    typesize = value.dtype.itemsize
+    if kind == 1:
+        from ._ext import _blosc
+
+        blosc = codec.stages[0]
+        typesize, shuffle = blosc._resolve(value)
+        clevel, compcode, blocksize = blosc.clevel, _blosc.CNAMES[blosc.cname], blosc.blocksize
+    return clevel, shuffle, typesize, compcode, blocksize
+
+
+def projections_left(indexer: Any, plan: WholeChunkPlan, status: np.ndarray) -> list:
+    """The indexer's projections the kernel did not write (not wholly covered, or
+    ``status`` non-zero): the generic path's share."""
+    left = np.ones(plan.nchunks, bool)
+    left[plan.sel[status == 0]] = False
+    return [p for p, keep in zip(indexer, left.tolist()) if keep]
+
+
+def write_whole_chunks(pipe: Any, indexer: Any, value: np.ndarray) -> list | None:
+    """Write the chunks ``indexer`` covers wholly straight from ``value`` (laid out like
+    the indexer's output).  Returns the chunk projections left for the generic path, or
+    None when the kernel does not apply to this array, store or selection."""
+    kind = pipe._kernel_kind_cached
+    meta, store = pipe.meta, pipe.store
+    targets = getattr(store, "write_targets", None)
+    if kind is None or targets is None or pipe.synchronizer is not None \
+            or not pipe.write_empty_chunks or value.dtype != meta.dtype:
+        return None
+    plan = plan_whole_chunks(pipe, indexer, value)
+    if plan is None:
+        return None
+    got = targets(plan.keys)
     if got is None:
         return None
     paths, tag = got
     from ._ext import _write
 
-    clevel = shuffle = compcode = blocksize = 0
-    typesize = meta.dtype.itemsize
-    if kind == 1:
-        from ._ext import _blosc
-
-        codec = pipe.codec.stages[0]
-        typesize, shuffle = codec._resolve(value)
-        clevel, compcode, blocksize = codec.clevel, _blosc.CNAMES[codec.cname], codec.blocksize
+    clevel, shuffle, typesize, compcode, blocksize = encoding_args(kind, pipe.codec, value)
     status = np.zeros(len(paths), np.uint8)
     counter = np.zeros(1, np.int64)
     cshape, cstr, fill = meta.chunks, pipe.chunk_strides(), pipe._fill_bytes
+    vstrides, starts, extents = plan.vstrides, plan.starts, plan.extents
 
     def fn() -> int:
         return _write.write_chunks(paths, tag, kind, value, cshape, cstr, vstrides, starts, extents, fill,
                                    clevel, shuffle, typesize, compcode, blocksize, status, counter)
 
     nfail = pipe._run_kernel(fn, len(paths), blocking_io=True)
-    if nfail == 0 and sel.size == nchunks:
+    if nfail == 0 and plan.sel.size == plan.nchunks:
         return []
-    left = np.ones(nchunks, bool)
-    left[sel[status == 0]] = False
-    return [p for p, keep in zip(indexer, left.tolist()) if keep]
+    return projections_left(indexer, plan, status)

@@ -671,7 +671,12 @@ class Pipeline:
         if not scalar and isinstance(value, np.ndarray):
             from .chunk_writer import write_whole_chunks
 
-            rest = write_whole_chunks(self, projections, value)
+            if self.meta.sharding is not None:
+                from .shard_writer import write_whole_shards
+
+                rest = write_whole_shards(self, projections, value)
+            else:
+                rest = write_whole_chunks(self, projections, value)
             if rest is not None:
                 projections = rest
         projs = list(projections)

@@ -12,7 +12,8 @@ sharding included), :func:`encode_index` / :func:`decode_index` (with every chec
 keeps a corrupt index from reaching the decoders) and :class:`ShardCodec`, which encodes
 and decodes *whole* shards the way :class:`~chunkzip.pipeline.ChunkCodec` does chunks, so
 that every generic path of the pipeline works on sharded arrays. The fast ranged reads
-and parallel shard writes live in :mod:`chunkzip.sharded_io`.
+live in :mod:`chunkzip.sharded_io`, the whole-shard write kernel's driver in
+:mod:`chunkzip.shard_writer` (it writes the same bytes as :meth:`ShardCodec.encode`).
 """
 from __future__ import annotations
 

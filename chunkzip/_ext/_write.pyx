@@ -10,14 +10,21 @@ with one ``open`` (a new temporary file next to the target) + ``write`` + ``rena
 Several threads may run the same call: each takes the next chunk from a shared
 counter, so one thread encodes while another waits in the file system.
 
+Whole shards (``write_shards``) take the same pieces one level down: each inner chunk
+of a shard is gathered (or taken in place) and encoded straight into the shard's
+buffer, inner chunks equal to the fill value are left out (index entry all ones), the
+index (``bytes`` little/big endian, optionally + ``crc32c``) goes at the start or the
+end, and the shard is written once with the same atomic ``_store`` -- or, for stores
+that are not directories, assembled into caller-provided buffers.
+
 Anything unusual (a missing directory, a leftover temporary file, an I/O or encoder
 error) is not an error here: the chunk's status is set to 1 and the caller writes that
 chunk on its generic path, which raises the proper error.
 """
 from libc.errno cimport errno, EINTR
-from libc.stdint cimport int64_t, uint8_t
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy, strlen, strrchr
+from libc.string cimport memcmp, memcpy, memmove, strlen, strrchr
 from posix.fcntl cimport O_CREAT, O_EXCL, O_WRONLY, open as c_open
 from posix.unistd cimport close as c_close, unlink, write as c_write
 
@@ -35,6 +42,29 @@ cdef extern from "blosc1.h" nogil:
                                int clevel, int doshuffle, size_t typesize, int compcode,
                                size_t blocksize, int splitmode)
 
+cdef extern from "checksum.h" nogil:
+    void cz_checksum_init()
+    uint32_t cz_crc32c(uint32_t crc, const void *data, size_t length)
+
+cdef extern from *:
+    """
+    /* Reserve a new file's blocks before writing it (Linux; Python.h defines
+       _GNU_SOURCE).  On ext4 a file renamed over an existing one has its delayed
+       allocations forced (and written back) inside rename, under the directory's
+       lock; with the blocks reserved first there is nothing left to force, so
+       concurrent shard writes do not queue there.  A hint only: errors are ignored,
+       and it never writes zeros (fallocate(2), not posix_fallocate). */
+    #if defined(__linux__)
+    #include <fcntl.h>
+    static int cz_reserve(int fd, long long n) { return fallocate(fd, 0, 0, (off_t)n); }
+    #else
+    static int cz_reserve(int fd, long long n) { (void)fd; (void)n; return -1; }
+    #endif
+    static int cz_reserve_min = 64 * 1024;
+    """
+    int cz_reserve(int fd, long long n) nogil
+    int cz_reserve_min
+
 cdef extern from "cz_atomic.h" nogil:
     long long cz_next_index(long long *counter)
 
@@ -43,6 +73,30 @@ cdef enum:
     KIND_RAW = 0
     KIND_BLOSC = 1
     PATHMAX = 4096
+    BLOSC_OVERHEAD = 16  # cz_blosc1_max_compressed_size(n) == n + 16
+
+
+cdef struct Encoding:
+    # how chunks are encoded: RAW (the bytes as they are) or one Blosc1 frame
+    int kind
+    int clevel
+    int shuffle
+    int typesize
+    int compcode
+    size_t blocksize
+
+
+cdef struct Layout:
+    # one chunk's geometry: its shape and strides (its memory order), the value's
+    # strides, the fill value (itemsize bytes) and a scratch chunk for gathers
+    int ndim
+    int64_t isz
+    int64_t nbytes
+    int64_t cshape[MAXDIM]
+    int64_t cstr[MAXDIM]
+    int64_t vstr[MAXDIM]
+    const uint8_t *fill
+    uint8_t *scratch
 
 
 cdef void _gather(int d, int ndim, const int64_t *ext, const int64_t *vstr, const int64_t *cstr,
@@ -58,6 +112,85 @@ cdef void _gather(int d, int ndim, const int64_t *ext, const int64_t *vstr, cons
         return
     for i in range(n):
         _gather(d + 1, ndim, ext, vstr, cstr, isz, s + i * vstr[d], t + i * cstr[d])
+
+
+cdef const uint8_t *_chunk_data(const Layout *L, const uint8_t *src, const int64_t *ext) noexcept nogil:
+    """The chunk whose region in the value starts at ``src`` with extent ``ext``, as
+    contiguous bytes in its memory layout: ``src`` itself when the region already has
+    that layout, else gathered into ``L.scratch`` (a region shorter than the chunk, an
+    edge chunk, is padded with the fill value)."""
+    cdef bint direct = True, partial = False
+    cdef int d
+    cdef int64_t i
+    for d in range(L.ndim):
+        if ext[d] != L.cshape[d]:
+            partial = True
+        if L.cshape[d] > 1 and L.vstr[d] != L.cstr[d]:
+            direct = False
+    if direct and not partial:
+        return src
+    if partial:
+        for i in range(L.nbytes // L.isz):
+            memcpy(L.scratch + i * L.isz, L.fill, <size_t>L.isz)
+    if L.ndim == 0:
+        memcpy(L.scratch, src, <size_t>L.isz)
+    else:
+        _gather(0, L.ndim, ext, L.vstr, L.cstr, L.isz, src, L.scratch)
+    return L.scratch
+
+
+cdef inline const uint8_t *_region(const Layout *L, const uint8_t *base, const int64_t *start,
+                                   const int64_t *extent, int64_t *ext) noexcept nogil:
+    """A chunk's (or shard's) region in the value: its first byte, from its first
+    element ``start`` per dimension; its extent copied into ``ext``."""
+    cdef int d
+    for d in range(L.ndim):
+        ext[d] = extent[d]
+        base += start[d] * L.vstr[d]
+    return base
+
+
+cdef int64_t _encode(const Encoding *E, const uint8_t *data, int64_t nbytes, uint8_t *dest,
+                     const uint8_t **out) noexcept nogil:
+    """Encode one chunk's bytes into ``dest`` (``nbytes + BLOSC_OVERHEAD`` bytes);
+    ``*out`` is where the encoded bytes are (``data`` itself for RAW).  Returns their
+    size, negative on failure."""
+    if E.kind == KIND_RAW:
+        out[0] = data
+        return nbytes
+    out[0] = dest
+    return cz_blosc1_compress(data, <size_t>nbytes, dest, <size_t>(nbytes + BLOSC_OVERHEAD), E.clevel,
+                              E.shuffle, <size_t>E.typesize, E.compcode, E.blocksize, -1)
+
+
+cdef bint _all_fill(const uint8_t *p, int64_t nbytes, const uint8_t *fill, int64_t isz) noexcept nogil:
+    """Every element of the chunk ``p`` has the fill value's bytes (the first element
+    equals it, and the bytes repeat with period ``isz``)."""
+    if memcmp(p, fill, <size_t>isz) != 0:
+        return False
+    return memcmp(p, p + isz, <size_t>(nbytes - isz)) == 0
+
+
+cdef int _setup(Layout *L, Encoding *E, value, chunk_shape, chunk_strides, value_strides, fill,
+                int kind, int clevel, int shuffle, int typesize, int compcode, Py_ssize_t blocksize) except -1:
+    """Fill ``L`` and ``E`` from the Python arguments (``L.scratch`` left NULL)."""
+    cdef int d
+    cdef const uint8_t[::1] fillv = fill
+    L.ndim = len(chunk_shape)
+    if L.ndim > MAXDIM or len(value_strides) != L.ndim or len(chunk_strides) != L.ndim:
+        raise ValueError("inconsistent chunk/value dimensions")
+    L.isz = fillv.shape[0]
+    L.nbytes = L.isz
+    for d in range(L.ndim):
+        L.cshape[d] = chunk_shape[d]
+        L.cstr[d] = chunk_strides[d]
+        L.vstr[d] = value_strides[d]
+        L.nbytes *= L.cshape[d]
+    L.fill = &fillv[0] if L.isz else NULL  # ``fill`` (bytes) outlives the call
+    L.scratch = NULL
+    E.kind, E.clevel, E.shuffle, E.typesize, E.compcode = kind, clevel, shuffle, typesize, compcode
+    E.blocksize = <size_t>blocksize
+    return 0
 
 
 cdef int _store(const char *path, const char *tag, const uint8_t *data, int64_t n) noexcept nogil:
@@ -78,6 +211,8 @@ cdef int _store(const char *path, const char *tag, const uint8_t *data, int64_t 
     fd = c_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
     if fd < 0:
         return 1
+    if n >= cz_reserve_min:
+        cz_reserve(fd, n)
     while done < n:
         w = c_write(fd, data + done, <size_t>(n - done))
         if w < 0:
@@ -94,7 +229,7 @@ cdef int _store(const char *path, const char *tag, const uint8_t *data, int64_t 
 
 
 def write_chunks(list paths, bytes tag, int kind, value, chunk_shape, chunk_strides, value_strides,
-                 const int64_t[:, ::1] starts, const int64_t[:, ::1] extents, fill,
+                 const int64_t[:, ::1] starts, const int64_t[:, ::1] extents, bytes fill,
                  int clevel, int shuffle, int typesize, int compcode, Py_ssize_t blocksize,
                  uint8_t[::1] status, int64_t[::1] counter):
     """Encode and write whole chunks taken from ``value``; return how many this call
@@ -110,43 +245,34 @@ def write_chunks(list paths, bytes tag, int kind, value, chunk_shape, chunk_stri
     BLOSC (1, a Blosc1 frame with ``clevel``, ``shuffle``, ``typesize``, ``compcode``,
     ``blocksize``).  Chunks are shared between concurrent calls through ``counter``.
     """
-    cdef int ndim = len(chunk_shape), d
-    cdef int64_t cshape[MAXDIM]
-    cdef int64_t cstr[MAXDIM]
-    cdef int64_t vstr[MAXDIM]
+    cdef Layout L
+    cdef Encoding E
     cdef int64_t ext[MAXDIM]
-    cdef const uint8_t[::1] fillv = fill
-    cdef int64_t isz = fillv.shape[0], nbytes = isz, k, i, n, count
+    cdef int64_t k, n
     cdef Py_ssize_t nchunks = len(paths)
     cdef const char **pp
     cdef const char *tagp = PyBytes_AS_STRING(tag)
     cdef const uint8_t *base
     cdef const uint8_t *src
     cdef const uint8_t *data
-    cdef uint8_t *scratch = NULL
     cdef uint8_t *cbuf = NULL
-    cdef bint direct, partial
     cdef int64_t nfail = 0
-    if ndim > MAXDIM or len(value_strides) != ndim or starts.shape[1] != ndim \
-            or extents.shape[1] != ndim or starts.shape[0] != nchunks or extents.shape[0] != nchunks:
+    _setup(&L, &E, value, chunk_shape, chunk_strides, value_strides, fill, kind, clevel, shuffle, typesize,
+           compcode, blocksize)
+    if starts.shape[1] != L.ndim or extents.shape[1] != L.ndim or starts.shape[0] != nchunks \
+            or extents.shape[0] != nchunks or status.shape[0] < nchunks:
         raise ValueError("write_chunks: inconsistent tables")
-    if nchunks == 0 or isz == 0:
+    if nchunks == 0 or L.isz == 0:
         return 0
-    for d in range(ndim):
-        cshape[d] = chunk_shape[d]
-        cstr[d] = chunk_strides[d]
-        vstr[d] = value_strides[d]
-        nbytes *= cshape[d]
     for x in paths:
         if not PyBytes_Check(x):
             raise TypeError("paths must be bytes")
     base = <const uint8_t *><size_t>value.__array_interface__["data"][0]
-    count = nbytes // isz
     pp = <const char **>malloc(sizeof(char *) * nchunks)
-    scratch = <uint8_t *>malloc(<size_t>nbytes)
-    cbuf = <uint8_t *>malloc(<size_t>(nbytes + 16))
-    if pp == NULL or scratch == NULL or cbuf == NULL:
-        free(pp); free(scratch); free(cbuf)
+    L.scratch = <uint8_t *>malloc(<size_t>L.nbytes)
+    cbuf = <uint8_t *>malloc(<size_t>(L.nbytes + BLOSC_OVERHEAD))
+    if pp == NULL or L.scratch == NULL or cbuf == NULL:
+        free(pp); free(L.scratch); free(cbuf)
         raise MemoryError()
     for k in range(nchunks):
         pp[k] = PyBytes_AS_STRING(paths[k])  # ``paths`` keeps them alive
@@ -156,36 +282,199 @@ def write_chunks(list paths, bytes tag, int kind, value, chunk_shape, chunk_stri
                 k = cz_next_index(<long long *>&counter[0])
                 if k >= nchunks:
                     break
-                src = base
-                direct = True
-                partial = False
-                for d in range(ndim):
-                    ext[d] = extents[k, d]
-                    src += starts[k, d] * vstr[d]
-                    if ext[d] != cshape[d]:
-                        partial = True
-                    if cshape[d] > 1 and vstr[d] != cstr[d]:
-                        direct = False
-                if direct and not partial:
-                    data = src
-                else:
-                    if partial:
-                        for i in range(count):
-                            memcpy(scratch + i * isz, &fillv[0], <size_t>isz)
-                    if ndim == 0:
-                        memcpy(scratch, src, <size_t>isz)
-                    else:
-                        _gather(0, ndim, ext, vstr, cstr, isz, src, scratch)
-                    data = scratch
-                if kind == KIND_RAW:
-                    n = nbytes
-                else:
-                    n = cz_blosc1_compress(data, <size_t>nbytes, cbuf, <size_t>(nbytes + 16), clevel,
-                                           shuffle, <size_t>typesize, compcode, <size_t>blocksize, -1)
-                    data = cbuf
+                src = _region(&L, base, &starts[k, 0], &extents[k, 0], ext)
+                n = _encode(&E, _chunk_data(&L, src, ext), L.nbytes, cbuf, &data)
                 if n < 0 or _store(pp[k], tagp, data, n):
                     status[k] = 1
                     nfail += 1
     finally:
-        free(pp); free(scratch); free(cbuf)
+        free(pp); free(L.scratch); free(cbuf)
     return nfail
+
+
+cdef inline void _put_u64(uint8_t *p, uint64_t v, bint big) noexcept nogil:
+    cdef int i
+    for i in range(8):
+        p[(7 - i) if big else i] = <uint8_t>(v >> (8 * i))
+
+
+cdef int64_t _assemble_shard(const Layout *L, const Encoding *E, const uint8_t *src, const int64_t *sext,
+                             const int64_t *per, int64_t ninner, bint at_start, bint checksum, bint big,
+                             uint8_t *buf, int64_t *nstored) noexcept nogil:
+    """Encode the inner chunks of one shard (region ``src`` / ``sext`` of the value,
+    ``per[d]`` inner chunks along each dimension) into ``buf`` with its index; return
+    the shard's size (``*nstored``: its inner chunks not empty), negative on an
+    encoder failure.  ``buf`` holds ``ninner * (nbytes + BLOSC_OVERHEAD)`` plus
+    the index; inner chunks are encoded in place, in index order."""
+    cdef int64_t isz_index = 16 * ninner + (4 if checksum else 0)
+    cdef uint8_t *index
+    cdef uint8_t *dst
+    cdef const uint8_t *data
+    cdef const uint8_t *csrc
+    cdef const uint8_t *enc
+    cdef int64_t j, n, pos
+    cdef int64_t idx[MAXDIM]
+    cdef int64_t ext[MAXDIM]
+    cdef int d
+    cdef bint empty
+    cdef uint32_t crc
+    nstored[0] = 0
+    pos = isz_index if at_start else 0
+    # the index at the end goes after the data: build it apart, at the buffer's tail
+    index = buf if at_start else buf + ninner * (L.nbytes + BLOSC_OVERHEAD)
+    for d in range(L.ndim):
+        idx[d] = 0
+    for j in range(ninner):
+        csrc = src
+        empty = False
+        for d in range(L.ndim):
+            ext[d] = sext[d] - idx[d] * L.cshape[d]
+            if ext[d] <= 0:
+                empty = True  # an inner chunk past the array's edge (edge shards)
+            elif ext[d] > L.cshape[d]:
+                ext[d] = L.cshape[d]
+            csrc += idx[d] * L.cshape[d] * L.vstr[d]
+        if not empty:
+            data = _chunk_data(L, csrc, ext)
+            empty = _all_fill(data, L.nbytes, L.fill, L.isz)
+        if empty:
+            _put_u64(index + 16 * j, <uint64_t>0xFFFFFFFFFFFFFFFF, big)
+            _put_u64(index + 16 * j + 8, <uint64_t>0xFFFFFFFFFFFFFFFF, big)
+        else:
+            dst = buf + pos
+            n = _encode(E, data, L.nbytes, dst, &enc)
+            if n < 0:
+                return -1
+            if enc != dst:
+                memcpy(dst, enc, <size_t>n)
+            _put_u64(index + 16 * j, <uint64_t>pos, big)
+            _put_u64(index + 16 * j + 8, <uint64_t>n, big)
+            pos += n
+            nstored[0] += 1
+        d = L.ndim - 1  # next inner chunk in C order
+        while d >= 0:
+            idx[d] += 1
+            if idx[d] < per[d]:
+                break
+            idx[d] = 0
+            d -= 1
+    if checksum:
+        crc = cz_crc32c(0, index, <size_t>(16 * ninner))
+        for d in range(4):
+            index[16 * ninner + d] = <uint8_t>(crc >> (8 * d))
+    if at_start:
+        return pos
+    memmove(buf + pos, index, <size_t>isz_index)
+    return pos + isz_index
+
+
+def shard_bound(int64_t chunk_nbytes, int64_t ninner, bint checksum):
+    """Bytes a shard buffer of :func:`write_shards` needs (every inner chunk at its
+    largest encoding, plus the index)."""
+    return ninner * (chunk_nbytes + BLOSC_OVERHEAD) + 16 * ninner + (4 if checksum else 0)
+
+
+def write_shards(list targets, bytes tag, int kind, value, chunk_shape, chunk_strides, value_strides,
+                 shard_grid, const int64_t[:, ::1] starts, const int64_t[:, ::1] extents, bytes fill,
+                 int clevel, int shuffle, int typesize, int compcode, Py_ssize_t blocksize,
+                 bint index_at_start, bint index_checksum, bint index_big_endian, bint write_empty,
+                 int64_t[::1] sizes, uint8_t[::1] status, int64_t[::1] counter):
+    """Encode whole shards taken from ``value`` and write (or assemble) each once;
+    return how many this call left to the caller (``status[k] = 1``).
+
+    ``targets[k]``: shard k's file path (bytes; its directory must exist), written
+    atomically, or -- for stores that are not directories -- a writable buffer of
+    :func:`shard_bound` bytes the shard is assembled into (``sizes[k]`` its size).
+    ``starts[k, d]`` / ``extents[k, d]``: shard k's region in ``value``; a region
+    shorter than the shard is an edge shard, whose inner chunks past the edge are left
+    out and whose partial inner chunks are padded with ``fill``.  ``chunk_shape`` /
+    ``chunk_strides``: the inner chunks', ``shard_grid``: inner chunks per shard along
+    each dimension.  Inner chunks equal to ``fill`` (bytewise) get an empty index
+    entry.  A shard with no stored inner chunk is written as a bare index when
+    ``write_empty``, else not written (``status[k] = 2``, ``sizes[k] = 0``: the caller
+    deletes it).  Encoding as in :func:`write_chunks`; the index is ``bytes`` (little or
+    big endian) with an optional ``crc32c``, at the start or the end.
+    """
+    cdef Layout L
+    cdef Encoding E
+    cdef int d
+    cdef int64_t per[MAXDIM]
+    cdef int64_t sext[MAXDIM]
+    cdef int64_t k, n, ninner = 1, bound, nstored
+    cdef Py_ssize_t nshards = len(targets)
+    cdef bint to_files
+    cdef const char **pp = NULL
+    cdef uint8_t **bufs = NULL
+    cdef const char *tagp = PyBytes_AS_STRING(tag)
+    cdef const uint8_t *base
+    cdef const uint8_t *src
+    cdef uint8_t *buf
+    cdef uint8_t *own = NULL
+    cdef int64_t nfail = 0
+    cdef uint8_t[::1] mv
+    _setup(&L, &E, value, chunk_shape, chunk_strides, value_strides, fill, kind, clevel, shuffle, typesize,
+           compcode, blocksize)
+    if len(shard_grid) != L.ndim or starts.shape[1] != L.ndim or extents.shape[1] != L.ndim \
+            or starts.shape[0] != nshards or extents.shape[0] != nshards or status.shape[0] < nshards \
+            or sizes.shape[0] < nshards:
+        raise ValueError("write_shards: inconsistent tables")
+    if nshards == 0 or L.isz == 0 or L.ndim == 0:
+        return 0
+    for d in range(L.ndim):
+        per[d] = shard_grid[d]
+        ninner *= per[d]
+    bound = shard_bound(L.nbytes, ninner, index_checksum)
+    to_files = PyBytes_Check(targets[0])
+    pp = <const char **>malloc(sizeof(char *) * nshards)
+    bufs = <uint8_t **>malloc(sizeof(uint8_t *) * nshards)
+    if pp == NULL or bufs == NULL:
+        free(pp); free(bufs)
+        raise MemoryError()
+    try:
+        for k in range(nshards):
+            x = targets[k]
+            if to_files:
+                if not PyBytes_Check(x):
+                    raise TypeError("targets must all be paths (bytes) or all buffers")
+                pp[k] = PyBytes_AS_STRING(x)  # ``targets`` keeps them alive
+            else:
+                mv = x
+                if mv.shape[0] < bound:
+                    raise ValueError(f"write_shards: buffer {k} holds {mv.shape[0]} bytes, needs {bound}")
+                bufs[k] = &mv[0]  # ``targets`` keeps the buffers alive
+        cz_checksum_init()
+        base = <const uint8_t *><size_t>value.__array_interface__["data"][0]
+        L.scratch = <uint8_t *>malloc(<size_t>L.nbytes)
+        if to_files:
+            own = <uint8_t *>malloc(<size_t>bound)
+        if L.scratch == NULL or (to_files and own == NULL):
+            raise MemoryError()
+        with nogil:
+            while True:
+                k = cz_next_index(<long long *>&counter[0])
+                if k >= nshards:
+                    break
+                src = _region(&L, base, &starts[k, 0], &extents[k, 0], sext)
+                buf = own if to_files else bufs[k]
+                n = _assemble_shard(&L, &E, src, sext, per, ninner, index_at_start, index_checksum,
+                                    index_big_endian, buf, &nstored)
+                if n >= 0 and nstored == 0 and not write_empty:
+                    status[k] = 2
+                    sizes[k] = 0
+                    continue
+                sizes[k] = n
+                if n < 0 or (to_files and _store(pp[k], tagp, buf, n)):
+                    status[k] = 1
+                    nfail += 1
+    finally:
+        free(pp); free(bufs); free(L.scratch); free(own)
+    return nfail
+
+
+def _set_reserve_min(int nbytes):
+    """Files of at least ``nbytes`` get their blocks reserved before they are written
+    (for A/B measurements; a huge value turns it off).  Returns the previous value."""
+    global cz_reserve_min
+    old = cz_reserve_min
+    cz_reserve_min = nbytes
+    return old
