@@ -20,6 +20,7 @@ from chunkzip.sharding import ShardIndexError, ShardingSpec, check_index, decode
 from chunkzip.storage import LocalStore, MemoryStore
 
 shard_index = pytest.importorskip("chunkzip._ext._copy").shard_index
+from test_sharding import _layout  # noqa: E402 - random (shape, inner chunks, shards), as there
 EMPTY = 2 ** 64 - 1
 
 
@@ -141,15 +142,6 @@ def _store(kind, tmp):
 
         return ZipStore(os.path.join(tmp, "a.zip"), mode="w")
     return MemoryStore()
-
-
-@st.composite
-def _layout(draw):
-    nd = draw(st.integers(1, 3))
-    inner = tuple(draw(st.integers(1, 5)) for _ in range(nd))
-    shards = tuple(i * draw(st.integers(1, 3)) for i in inner)
-    shape = tuple(draw(st.integers(1, 3 * s + 2)) for s in shards)
-    return shape, inner, shards
 
 
 def _box(draw, shape):
