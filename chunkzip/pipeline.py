@@ -334,6 +334,21 @@ def _point_rows(bounds: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.nd
     return sub, elem
 
 
+def product_combo(counts: list[int], ndim: int) -> np.ndarray:
+    """``combo`` of ``_copy.read_product``: per chunk of the Cartesian product (C order)
+    of ``counts[d]`` projections per dimension, its projection id along each dimension
+    (ids numbered dimension after dimension)."""
+    nchunks = math.prod(counts)
+    if nchunks == 1:
+        combo = np.zeros((1, ndim), dtype=np.int64)
+        if ndim:
+            combo[0] = np.cumsum([0] + counts[:-1])
+        return combo
+    combo = np.stack(np.unravel_index(np.arange(nchunks, dtype=np.int64), counts), axis=1)
+    combo += np.cumsum([0] + counts[:-1])
+    return combo
+
+
 # ----------------------------------------------------------------------------- batched I/O
 class Pipeline:
     """Chunk reads and writes of one array on its store."""
@@ -520,10 +535,6 @@ class Pipeline:
         return fb
 
     def _read_product(self, kind: int, dims: list, out: np.ndarray, indexer: Any) -> None:
-        from ._ext import _copy
-
-        meta, codec = self.meta, self.codec
-        ndim = len(meta.chunks)
         nchunks = 1
         for ps in dims:
             nchunks *= len(ps)
@@ -579,15 +590,26 @@ class Pipeline:
         src_idx = np.concatenate(srcs) if srcs else np.zeros(0, np.int64)
         dst_idx = np.concatenate(dsts) if dsts else np.zeros(0, np.int64)
         run_arr = np.array(runs, dtype=np.uint8)
-        counts = [len(ps) for ps in dims]
-        if nchunks == 1:
-            combo = np.zeros((1, ndim), dtype=np.int64)
-            if ndim:
-                combo[0] = np.cumsum([0] + counts[:-1])
-        else:
-            combo = np.stack(np.unravel_index(np.arange(nchunks, dtype=np.int64), counts), axis=1)
-            combo += np.cumsum([0] + counts[:-1])
-        keys = self._keys([[p.chunk for p in ps] for ps in dims])
+        self._run_product(kind, [[p.chunk for p in ps] for ps in dims], out, out_strides,
+                          (off, src_idx, dst_idx, run_arr, plen), indexer)
+
+    def _run_product(self, kind: int, chunk_ids: list, out: np.ndarray, out_strides: list,
+                     tables: tuple, indexer: Any) -> None:
+        """The kernel over the Cartesian product of the per-dimension chunk indices
+        ``chunk_ids``; ``tables`` = ``(off, src_idx, dst_idx, run, plen)`` describe the
+        per-dimension projections, numbered dimension after dimension (see
+        :meth:`_read_product` and ``_copy.read_product``)."""
+        from ._ext import _copy
+
+        meta = self.meta
+        ndim = len(meta.chunks)
+        off, src_idx, dst_idx, run_arr, plen = tables
+        counts = [len(c) for c in chunk_ids]
+        nchunks = math.prod(counts)
+        if nchunks == 0:
+            return
+        combo = product_combo(counts, ndim)
+        keys = self._keys(chunk_ids)
         cshape, cstr = meta.chunks, self.chunk_strides()
         fill = self._fill_bytes
         status = np.zeros(nchunks, dtype=np.uint8)

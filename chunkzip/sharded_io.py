@@ -1,17 +1,22 @@
 """Fast reads of sharded arrays: only the shard indexes and the inner chunks a
 selection needs, decoded by the batched nogil kernel straight from the shard bytes.
 
-The indexers see the stored grid (shards). Here each outer projection is split into
-inner-chunk projections (per dimension for product selections, per point for
-coordinate/mask selections), then the fetch is planned per shard:
+The indexers see the stored grid (shards). Boxes (integers and step-1 slices) get
+the kernel's tables straight on the inner grid (:func:`_read_box`); other product
+selections split each outer projection into inner-chunk projections; points are
+grouped once, by inner chunk. Then the fetch is planned per shard:
 
 * a shard whose inner chunks are all needed is read whole, in one call;
-* otherwise its index is read (one ranged read, at the start or end), validated, and
-  the byte ranges of the needed inner chunks read, neighbouring ranges merged into one
-  request; every store answers these in one ``get_ranges`` batch.
+* otherwise its index is read (one ranged read, at the start or end), validated in one
+  nogil pass (:func:`~chunkzip.sharding.read_index`), and the byte ranges of the needed
+  inner chunks read, neighbouring ranges merged into one request; on a remote store
+  every index, then every range, goes in one ``get_ranges`` batch.
 
 The kernel (``_ext._copy``) then decodes each inner chunk from its ``(buffer, offset,
-length)`` source (product selections, point selections and single elements). Inner
+length)`` source (product selections, point selections and single elements). Product
+selections on local files overlap the two (:func:`run_local`): whole shards are
+read, checked and decoded by one pool task each, and the kernel's threads ``pread``
+a partial shard's chunks themselves (``(fd, offset, length)`` sources). Inner
 chains the kernel does not decode (Zstd, gzip, checksums, strings, ...) use the same
 fetch plan for product selections and decode in Python on the pool; their point
 selections, and nested sharding, take the whole-shard generic path of
@@ -22,13 +27,13 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import replace
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from . import pipeline as _pl
-from .indexing import _ArrayDim, _group_points_c, _IntDim, _ProductIndexer, _SliceDim
-from .sharding import ShardIndexError, check_index, decode_index, parse_shard
+from .indexing import CoordinateIndexer, _ArrayDim, _group_points_c, _IntDim, _ProductIndexer, _SliceDim
+from .sharding import ShardIndexError, parse_shard, read_index
 
 #: ranges of one shard closer than this are read as one request (the bytes between
 #: are read and dropped: cheaper than a second request on any store)
@@ -65,6 +70,8 @@ class InnerPipeline(_pl.Pipeline):
 
     def _keys(self, per_dim_coords: list[list[int]]) -> np.ndarray:  # type: ignore[override]
         """Inner chunk coordinates (rows, C order of the product), not string keys."""
+        if all(len(c) == 1 for c in per_dim_coords):
+            return np.array([[int(c[0]) for c in per_dim_coords]], dtype=np.int64)
         grids = np.meshgrid(*[np.asarray(c, dtype=np.int64) for c in per_dim_coords], indexing="ij")
         return np.stack([g.reshape(-1) for g in grids], axis=1)
 
@@ -83,6 +90,15 @@ class InnerPipeline(_pl.Pipeline):
             yield (None, *self._sources(coords))
             return
         yield from stream_inner(self, np.asarray(coords, dtype=np.int64).reshape(len(coords), len(self.per)))
+
+    def _run_product(self, kind: int, chunk_ids: list, out: np.ndarray, out_strides: list,  # type: ignore[override]
+                     tables: tuple, indexer: Any) -> None:
+        counts = [len(c) for c in chunk_ids]
+        if math.prod(counts) < 2 or not _reads_local(self.store):
+            return super()._run_product(kind, chunk_ids, out, out_strides, tables, indexer)
+        whole, partial = shard_groups(self, self._keys(chunk_ids))
+        run_local(self, kind, whole, partial, _pl.product_combo(counts, len(counts)), out, out_strides,
+                  tables, indexer)
 
     def _fallback(self, nfail: int, status: np.ndarray, indexer: Any, out: np.ndarray) -> None:
         # an inner chunk the kernel could not decode: the generic whole-shard path
@@ -109,28 +125,28 @@ def _inner_pipeline(outer: _pl.Pipeline) -> InnerPipeline | None:
 def fetch_inner(ip: InnerPipeline, coords: np.ndarray) -> list:
     """Sources (``(bytes, offset, length)`` or None) of the inner chunks at ``coords``
     (rows of distinct inner-grid coordinates)."""
-    n = len(coords)
-    sources: list = [None] * n
-    if n == 0:
-        return sources
-    whole, partial = plan_shards(ip, coords)
+    sources: list = [None] * len(coords)
+    whole, partial = shard_groups(ip, coords)
     if whole:
-        for (key, pos, loc), raw in zip(whole, ip.store.get_many([w[0] for w in whole])):
-            place_whole(ip, sources, key, pos, loc, raw)
+        _fetch_whole(ip, whole, sources)
     if partial:
-        fetch_partial(ip, partial, sources)
+        if getattr(ip.store, "open_ranges", None) is not None:
+            _fetch_partial_files(ip, partial, sources)
+        else:
+            _fetch_partial_batched(ip, partial, sources)
     return sources
 
 
 def stream_inner(ip: InnerPipeline, coords: np.ndarray) -> Iterator[tuple[np.ndarray | None, list, bool]]:
     """:func:`fetch_inner` as ``(rows, sources, False)`` groups for the kernel (see
-    ``Pipeline._source_batches``): the inner chunks of shards read partly come first (index,
-    then ranges), then those of each whole shard as soon as its bytes arrive."""
-    whole, partial = plan_shards(ip, coords)
+    ``Pipeline._source_batches``), for stores that stream: the inner chunks of shards read
+    partly come first (indexes, then ranges), then those of each whole shard as soon as its
+    bytes arrive."""
+    whole, partial = shard_groups(ip, coords)
     if partial:
         rows = np.concatenate([pos for _, pos, _ in partial])
         sources: list = [None] * len(coords)
-        fetch_partial(ip, partial, sources)
+        _fetch_partial_batched(ip, partial, sources)
         yield rows, [sources[r] for r in rows.tolist()], False
     if not whole:
         return
@@ -140,17 +156,19 @@ def stream_inner(ip: InnerPipeline, coords: np.ndarray) -> Iterator[tuple[np.nda
             for i, raw in group:
                 key, pos, loc = whole[i]
                 sub: list = [None] * len(pos)
-                place_whole(ip, sub, key, np.arange(len(pos)), loc, raw)
+                place_whole(ip, sub, (key, np.arange(len(pos)), loc), raw)
                 rows_l.append(pos)
                 srcs.extend(sub)
             yield np.concatenate(rows_l), srcs, False
 
 
-def plan_shards(ip: InnerPipeline, coords: np.ndarray) -> tuple[list, list]:
-    """The inner chunks at ``coords`` grouped by shard, as ``(key, positions in coords,
-    positions in the shard)``: shards whose inner chunks are all needed (read whole), and
-    the others (index, then ranges)."""
+def shard_groups(ip: InnerPipeline, coords: np.ndarray) -> tuple[list, list]:
+    """The inner chunks at ``coords`` grouped by shard: ``(whole, partial)``, lists of
+    ``(key, positions in coords, C-order positions in the shard)`` for the shards whose
+    inner chunks are all needed (read whole) and for the others (index, then ranges)."""
     n = len(coords)
+    if n == 0:
+        return [], []
     per = ip.per_arr
     shard = coords // per
     local = (coords - shard * per) @ ip.local_strides
@@ -169,7 +187,7 @@ def plan_shards(ip: InnerPipeline, coords: np.ndarray) -> tuple[list, list]:
             groups.append((pos, local[pos]))
             shard_rows.append(shard[pos[0]])
     outer, meta = ip.outer, ip.meta
-    whole, partial = [], []  # (key, positions, locals)
+    whole, partial = [], []
     for (pos, loc), sc in zip(groups, shard_rows):
         sc = sc.tolist()
         key = outer.key(tuple(sc))
@@ -184,8 +202,180 @@ def plan_shards(ip: InnerPipeline, coords: np.ndarray) -> tuple[list, list]:
     return whole, partial
 
 
-def place_whole(ip: InnerPipeline, sources: list, key: str, pos: np.ndarray, loc: np.ndarray, raw: Any) -> None:
-    """``sources[pos[i]]``: inner chunk ``loc[i]`` of the whole shard ``raw`` (None: missing)."""
+def _reads_local(store: Any) -> bool:
+    """Product reads from ``store`` go through :func:`run_local`: local files
+    (``open_ranges``), a chunk pool of several threads, and not from inside one of its
+    tasks."""
+    if getattr(store, "open_ranges", None) is None or getattr(_pl._in_worker, "active", False):
+        return False
+    return _pl._get_pool()[1] > 1
+
+
+def run_local(ip: InnerPipeline, kind: int, whole: list, partial: list, combo: np.ndarray,
+              out: np.ndarray, out_strides: list, tables: tuple, indexer: Any) -> None:
+    """The kernel over a product selection of local shard files (``whole`` and
+    ``partial``: :func:`shard_groups`).
+
+    Partial shards only have their index read here: the kernel's threads ``pread`` their
+    inner chunks (``(fd, offset, length)`` sources) while they decode. Without whole
+    shards (or with a single shard), every index (or the shard) is read first and one
+    batch runs over all chunks on every thread (per-shard batches would hand the GIL
+    back and forth for nothing). With several shards of which some whole, each
+    shard is one task on the chunk pool that reads it, checks its index and decodes its
+    inner chunks (one kernel batch), so reading one shard overlaps decoding another on
+    every core."""
+    from ._ext import _copy
+
+    off, src_idx, dst_idx, run_arr, plen = tables
+    cshape, cstr, fill = ip.meta.chunks, ip.chunk_strides(), ip._fill_bytes
+
+    def batch(srcs: list, sub: np.ndarray) -> tuple[Callable[[], int], np.ndarray]:
+        status = np.zeros(len(sub), dtype=np.uint8)
+        counter = np.zeros(1, dtype=np.int64)
+
+        def fn() -> int:
+            return _copy.read_product(srcs, False, kind, out, cshape, cstr, out_strides, fill, sub, off,
+                                      src_idx, dst_idx, run_arr, status, counter, 1, plen)
+
+        return fn, status
+
+    files: list = []  # partial shards: open until every batch has read its chunks
+    if not whole or len(whole) + len(partial) == 1:
+        try:
+            sources: list = [None] * len(combo)
+            for item in partial:
+                for p, src in zip(item[1].tolist(), _file_sources(ip, item, files)):
+                    sources[p] = src
+            if whole:  # one whole shard: read, then decoded by every thread
+                _fetch_whole(ip, whole, sources)
+            fn, status = batch(sources, combo)
+            nfail = ip._run_kernel(fn, len(combo))
+        finally:
+            for f in files:
+                f.close()
+        ip._fallback(nfail, status, indexer, out)
+        return
+    # whole shards: one pool task per shard reads it, parses its index and decodes its
+    # inner chunks, so reading one shard overlaps decoding another on every core
+    results: list = []  # (positions, status, failures) per shard
+
+    def task(entry: tuple) -> None:
+        item, srcs = entry
+        if srcs is None:
+            srcs = [None] * len(item[1])
+            _fetch_whole(ip, [(item[0], np.arange(len(item[1])), item[2])], srcs)
+        fn, status = batch(srcs, np.ascontiguousarray(combo[item[1]]))
+        results.append((item[1], status, fn()))
+
+    try:
+        entries = [(item, _file_sources(ip, item, files)) for item in partial] + [(item, None) for item in whole]
+        _pl.run_batched(task, entries, _pl.PARALLEL_MIN_CHUNK_BYTES)
+    finally:
+        for f in files:
+            f.close()
+    if any(r[2] for r in results):
+        status = np.zeros(len(combo), dtype=np.uint8)
+        for pos, st, _n in results:
+            status[pos] = st
+        ip._fallback(int(status.sum()), status, indexer, out)
+
+
+def _file_sources(ip: InnerPipeline, item: tuple, files: list) -> list:
+    """Sources ``(fd, offset, length)`` of the inner chunks ``item`` = ``(key, positions,
+    C-order positions in the shard)`` names of a local shard: its index read and checked
+    against the file's size here, the chunks' bytes read by the kernel's threads
+    (``pread``) while they decode. The open file is appended to ``files``; the caller
+    closes it after the kernel."""
+    key, pos, loc = item
+    srcs: list = [None] * len(pos)
+    f = ip.store.open_ranges(key)
+    if f is None:
+        return srcs
+    files.append(f)
+    index, stored = _file_index(ip, key, f)
+    fd = f.fd
+    for k, (o, n, s) in enumerate(zip(index[loc, 0].tolist(), index[loc, 1].tolist(), stored[loc].tolist())):
+        if s:
+            srcs[k] = (fd, o, n)
+    return srcs
+
+
+def _file_index(ip: InnerPipeline, key: str, f: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(index, stored) of the shard file ``f`` (``LocalStore.open_ranges``), checked
+    against the file's real size."""
+    isz = ip.isz
+    if ip.spec.index_location == "end":
+        return read_index(ip.spec, f.read(-isz, None), ip.ninner, key, 0, max(f.size - isz, 0))
+    return read_index(ip.spec, f.read(0, isz), ip.ninner, key, isz, f.size)
+
+
+def _plan_shard(pos: np.ndarray, loc: np.ndarray, index: np.ndarray, stored: np.ndarray) -> list:
+    """The ranged reads ``(start, stop, positions, index entries)`` that fetch the inner
+    chunks ``loc`` (positions ``pos`` in the read) of a shard with this decoded index;
+    neighbouring ranges closer than ``MERGE_GAP`` are merged into one."""
+    keep = stored[loc]
+    if not keep.all():
+        pos, loc = pos[keep], loc[keep]
+    if len(loc) == 0:
+        return []
+    ent = index[loc]
+    if len(loc) == 1:
+        r0 = int(ent[0, 0])
+        return [(r0, r0 + int(ent[0, 1]), pos, ent)]
+    offs = ent[:, 0].astype(np.int64)
+    srt = np.argsort(offs, kind="stable")
+    pos, ent, offs = pos[srt], ent[srt], offs[srt]
+    ends = offs + ent[:, 1].astype(np.int64)
+    # merge neighbours: a new request starts where the gap exceeds MERGE_GAP
+    brk = (np.flatnonzero(offs[1:] > np.maximum.accumulate(ends)[:-1] + MERGE_GAP) + 1).tolist()
+    return [(int(offs[a]), int(ends[a:b].max()), pos[a:b], ent[a:b])
+            for a, b in zip([0] + brk, brk + [len(offs)])]
+
+
+def _place_range(sources: list, key: str, plan: tuple, buf: Any) -> None:
+    r0, r1, pos, ent = plan
+    if buf is None or len(buf) != r1 - r0:
+        raise ShardIndexError(f"shard {key!r}: inner chunk bytes [{r0}, {r1}) lie past the end of the "
+                              "shard (or it changed while read); the shard is truncated or corrupt")
+    _place(sources, pos, ent, buf if isinstance(buf, bytes) else bytes(buf), r0)
+
+
+def _fetch_partial_batched(ip: InnerPipeline, partial: list, sources: list) -> None:
+    """Part of several shards on any store: all indexes in one ``get_ranges`` batch,
+    then all inner chunk ranges in another (two round trips on a remote store)."""
+    store = ip.store
+    at_end = ip.spec.index_location == "end"
+    idx_raws = store.get_ranges([(k, -ip.isz, None) if at_end else (k, 0, ip.isz) for k, _, _ in partial])
+    requests, plans = [], []
+    for (key, pos, loc), raw in zip(partial, idx_raws):
+        if raw is None:
+            continue
+        index, stored = read_index(ip.spec, raw, ip.ninner, key, 0 if at_end else ip.isz, None)
+        for plan in _plan_shard(pos, loc, index, stored):
+            requests.append((key, plan[0], plan[1] - plan[0]))
+            plans.append((key, plan))
+    bufs = store.get_ranges(requests) if requests else []
+    for (key, plan), buf in zip(plans, bufs):
+        _place_range(sources, key, plan, buf)
+
+
+def _fetch_partial_files(ip: InnerPipeline, partial: list, sources: list) -> None:
+    """Part of several local shard files: each opened once for its index and its inner
+    chunk ranges (on the calling thread: a second one measured slower for reads of a
+    few shards out of the page cache)."""
+    for key, pos, loc in partial:
+        f = ip.store.open_ranges(key)
+        if f is None:
+            continue
+        with f:
+            for plan in _plan_shard(pos, loc, *_file_index(ip, key, f)):
+                _place_range(sources, key, plan, f.read(plan[0], plan[1] - plan[0]))
+
+
+def place_whole(ip: InnerPipeline, sources: list, item: tuple, raw: Any) -> None:
+    """``sources[pos[i]]`` = inner chunk ``loc[i]`` of the whole shard ``raw`` (None:
+    missing), ``item`` = ``(key, pos, loc)``; the index parsed and checked."""
+    key, pos, loc = item
     if raw is None:
         return
     if not isinstance(raw, bytes):
@@ -195,72 +385,34 @@ def place_whole(ip: InnerPipeline, sources: list, key: str, pos: np.ndarray, loc
     _place(sources, pos[keep], index[loc[keep]], raw, 0)
 
 
-def fetch_partial(ip: InnerPipeline, partial: list, sources: list) -> None:
-    """Fill ``sources`` for shards read partly: their indexes in one ranged batch, then
-    the needed inner chunks' ranges (neighbours merged) in another."""
-    store, spec = ip.store, ip.spec
-    if partial:
-        at_end = spec.index_location == "end"
-        idx_raws = store.get_ranges([(k, -ip.isz, None) if at_end else (k, 0, ip.isz) for k, _, _ in partial])
-        requests, plans = [], []
-        for (key, pos, loc), raw in zip(partial, idx_raws):
-            if raw is None:
-                continue
-            index = decode_index(spec, raw, ip.ninner, key)
-            stored = check_index(index, key, 0 if at_end else ip.isz, None)
-            keep = stored[loc]
-            if not keep.all():
-                pos, loc = pos[keep], loc[keep]
-            if len(loc) == 0:
-                continue
-            ent = index[loc]
-            if len(loc) == 1:
-                r0 = int(ent[0, 0])
-                requests.append((key, r0, int(ent[0, 1])))
-                plans.append((key, pos, ent, r0, r0 + int(ent[0, 1])))
-                continue
-            offs = ent[:, 0].astype(np.int64)
-            srt = np.argsort(offs, kind="stable")
-            pos, ent, offs = pos[srt], ent[srt], offs[srt]
-            ends = offs + ent[:, 1].astype(np.int64)
-            # merge neighbours: a new request starts where the gap exceeds MERGE_GAP
-            brk = (np.flatnonzero(offs[1:] > np.maximum.accumulate(ends)[:-1] + MERGE_GAP) + 1).tolist()
-            for a, b in zip([0] + brk, brk + [len(offs)]):
-                r0, r1 = int(offs[a]), int(ends[a:b].max())
-                requests.append((key, r0, r1 - r0))
-                plans.append((key, pos[a:b], ent[a:b], r0, r1))
-        bufs = store.get_ranges(requests) if requests else []
-        for (key, pos, ent, r0, r1), buf in zip(plans, bufs):
-            if buf is None or len(buf) != r1 - r0:
-                raise ShardIndexError(f"shard {key!r}: inner chunk bytes [{r0}, {r1}) lie past the end of the "
-                                      "shard (or it changed while read); the shard is truncated or corrupt")
-            if not isinstance(buf, bytes):
-                buf = bytes(buf)
-            _place(sources, pos, ent, buf, r0)
+def _fetch_whole(ip: InnerPipeline, whole: list, sources: list) -> None:
+    """Read the shards of ``whole`` (``(key, positions, locals)``) in one read each and
+    place their inner chunks' sources. On a store whose reads block in system calls
+    (local files) several shards are read and parsed at once on the chunk pool: the
+    copies out of the page cache run on every core."""
+    store = ip.store
+    if len(whole) > 1 and getattr(store, "blocking_io", False):
+        _pl.run_batched(lambda item: place_whole(ip, sources, item, store.get(item[0])), whole,
+                        _pl.PARALLEL_MIN_CHUNK_BYTES)
+        return
+    for item, raw in zip(whole, store.get_many([w[0] for w in whole])):
+        place_whole(ip, sources, item, raw)
 
 
 def fetch_one(ip: InnerPipeline, coords: tuple[int, ...]) -> tuple | None:
     """The source of one inner chunk: its shard's index (one ranged read), then its
     bytes (one more); the same checks as :func:`fetch_inner`."""
-    sc = tuple(x // p for x, p in zip(coords, ip.per))
-    loc = 0
-    for x, s_, p in zip(coords, sc, ip.per):
-        loc = loc * p + (x - s_ * p)
-    key = ip.outer.key(sc)
-    spec, store = ip.spec, ip.store
-    at_end = spec.index_location == "end"
-    raw = store.get_ranges([(key, -ip.isz, None) if at_end else (key, 0, ip.isz)])[0]
-    if raw is None:
-        return None
-    index = decode_index(spec, raw, ip.ninner, key)
-    if not check_index(index, key, 0 if at_end else ip.isz, None)[loc]:
-        return None
-    o, n = int(index[loc, 0]), int(index[loc, 1])
-    buf = store.get_ranges([(key, o, n)])[0]
-    if buf is None or len(buf) != n:
-        raise ShardIndexError(f"shard {key!r}: inner chunk bytes [{o}, {o + n}) lie past the end of the "
-                              "shard (or it changed while read); the shard is truncated or corrupt")
-    return (buf if isinstance(buf, bytes) else bytes(buf), 0, n)
+    key, loc = _shard_key_loc(ip, coords)
+    item = [(key, _ZERO_POS, np.array([loc], dtype=np.int64))]
+    sources: list = [None]
+    if getattr(ip.store, "open_ranges", None) is not None:
+        _fetch_partial_files(ip, item, sources)  # the file opened once for index and chunk
+    else:
+        _fetch_partial_batched(ip, item, sources)
+    return sources[0]
+
+
+_ZERO_POS = np.zeros(1, dtype=np.int64)
 
 
 def _place(sources: list, pos: np.ndarray, ent: np.ndarray, buf: bytes, base: int) -> None:
@@ -304,6 +456,108 @@ def _split_dim(ps: list, S: int, c: int, n: int, axis: int) -> list:
             local = np.asarray(cs, dtype=np.int64).reshape(-1)
         glob[os_] = p.chunk * S + local
     return _ArrayDim(glob, n, c, axis).projections()
+
+
+def _read_box(ip: InnerPipeline, kind: int, indexer: Any, out: np.ndarray) -> bool:
+    """A box (per dimension an integer or a step-1 slice, as windows, inner chunks and
+    whole reads are): the kernel's tables computed straight on the inner grid with a
+    few NumPy operations per dimension, without projections per inner chunk. False for
+    other selections."""
+    sel = getattr(indexer, "dims", None)
+    if type(sel) is not list or len(sel) != len(ip.per):
+        return False
+    starts, stops, out_strides = [], [], []
+    axis = 0
+    for d in sel:
+        t = type(d)
+        if t is _SliceDim and d.step == 1:
+            starts.append(d.start)
+            stops.append(d.start + d.nitems)
+            out_strides.append(out.strides[axis])
+            axis += 1
+        elif t is _IntDim:
+            starts.append(d.index)
+            stops.append(d.index + 1)
+            out_strides.append(0)
+        else:
+            return False
+    ids, srcs, dsts, lens = [], [], [], []
+    small = True
+    for g0, g1, c in zip(starts, stops, ip.meta.chunks):
+        if g1 <= g0:
+            return True  # nothing selected
+        c0, c1 = g0 // c, (g1 - 1) // c + 1
+        if c1 - c0 <= 16:  # a few inner chunks: plain integers beat NumPy's per-call cost
+            ci = list(range(c0, c1))
+            lo = [max(i * c, g0) for i in ci]
+            srcs.append([a - i * c for a, i in zip(lo, ci)])
+            dsts.append([a - g0 for a in lo])
+            lens.append([min(i * c + c, g1) - a for a, i in zip(lo, ci)])
+        else:
+            small = False
+            ci = np.arange(c0, c1, dtype=np.int64)
+            lo = np.maximum(ci * c, g0)
+            srcs.append(lo - ci * c)
+            dsts.append(lo - g0)
+            lens.append(np.minimum(ci * c + c, g1) - lo)
+        ids.append(ci)
+    nproj = sum(len(x) for x in ids)
+    if nproj == len(ids):  # one inner chunk
+        _read_single(ip, kind, tuple(x[0] for x in ids), [x[0] for x in srcs], [x[0] for x in dsts],
+                     [x[0] for x in lens], out, out_strides, indexer)
+        return True
+    if small:
+        srcs, dsts, lens = [np.array(sum(t, []), dtype=np.int64) for t in (srcs, dsts, lens)]
+    else:
+        srcs, dsts, lens = [np.concatenate([np.asarray(x, dtype=np.int64) for x in t]) for t in (srcs, dsts, lens)]
+    tables = (np.arange(nproj + 1, dtype=np.int64), srcs, dsts, np.ones(nproj, np.uint8), lens)
+    ip._run_product(kind, ids, out, out_strides, tables, indexer)
+    return True
+
+
+def _read_single(ip: InnerPipeline, kind: int, coords: tuple, src: list, dst: list, lens: list,
+                 out: np.ndarray, out_strides: list, indexer: Any) -> None:
+    """A box inside one inner chunk (per dimension its first in-chunk index, first
+    output index and length): one kernel call without the batch set-up, on a local
+    shard file straight from it (the kernel reads the chunk with ``pread``)."""
+    from ._ext import _copy
+
+    nd = len(coords)
+    tabs = ip.__dict__.get("_single_tables")
+    if tabs is None:  # (off, run, combo) of one chunk, and the chunk's strides
+        tabs = ip.__dict__["_single_tables"] = (np.arange(nd + 1, dtype=np.int64), np.ones(nd, np.uint8),
+                                                np.arange(nd, dtype=np.int64).reshape(1, nd), ip.chunk_strides())
+    off, run, combo, cstr = tabs
+    status = np.zeros(1, np.uint8)
+    f = None
+    if getattr(ip.store, "open_ranges", None) is not None:
+        key, loc = _shard_key_loc(ip, coords)
+        f = ip.store.open_ranges(key)
+        sources = [None]
+        if f is not None:
+            index, stored = _file_index(ip, key, f)
+            if stored[loc]:
+                sources[0] = (f.fd, int(index[loc, 0]), int(index[loc, 1]))
+    else:
+        sources = [fetch_one(ip, coords)]
+    try:
+        nfail = _copy.read_product(sources, False, kind, out, ip.meta.chunks, cstr, out_strides, ip._fill_bytes,
+                                   combo, off, np.array(src, np.int64), np.array(dst, np.int64), run, status,
+                                   np.zeros(1, np.int64), ip._blosc_threads(kind, 1), np.array(lens, np.int64))
+    finally:
+        if f is not None:
+            f.close()
+    ip._fallback(nfail, status, indexer, out)
+
+
+def _shard_key_loc(ip: InnerPipeline, coords: tuple) -> tuple[str, int]:
+    """Store key of the shard holding inner chunk ``coords`` and the chunk's C-order
+    position in it."""
+    sc = tuple(x // p for x, p in zip(coords, ip.per))
+    loc = 0
+    for x, s_, p in zip(coords, sc, ip.per):
+        loc = loc * p + (x - s_ * p)
+    return ip.outer.key(sc), loc
 
 
 def read_item_sharded(outer: _pl.Pipeline, selection: Any) -> Any:
@@ -360,10 +614,12 @@ def read_sharded(outer: _pl.Pipeline, indexer: Any, out: np.ndarray) -> bool:
         return False
     kind = ip._kernel_kind_cached
     meta = outer.meta
+    fast_out = out.dtype == meta.dtype and out.flags.c_contiguous and out.flags.writeable and out.flags.aligned
+    if kind is not None and fast_out and _read_box(ip, kind, indexer, out):
+        return True
     dims = getattr(indexer, "dim_projections", None)
     dims = dims() if dims is not None else None
-    if kind is None or out.dtype != meta.dtype or not out.flags.c_contiguous or not out.flags.writeable \
-            or not out.flags.aligned:
+    if kind is None or not fast_out:
         if dims is None:
             return False
         _read_product_generic(ip, _split_dims(ip, dims), out)  # ranged reads, Python-side decode
@@ -371,25 +627,26 @@ def read_sharded(outer: _pl.Pipeline, indexer: Any, out: np.ndarray) -> bool:
     if dims is not None:
         ip._read_product(kind, _split_dims(ip, dims), out, indexer)
         return True
-    groups = getattr(indexer, "point_groups", None)
-    groups = groups() if groups is not None else None
-    if groups is None or out.ndim != 1:
+    if out.ndim != 1:
         return False
-    order, local, _lin, bounds, chunk_coords = groups
-    counts = np.diff(np.asarray(bounds, dtype=np.int64))
-    cc = np.asarray(chunk_coords, dtype=np.int64).reshape(len(counts), -1)
-    gcoords = [np.ascontiguousarray(np.repeat(cc[:, d] * S, counts) + local[d], dtype=np.int64)
-               for d, S in enumerate(meta.chunks)]
+    gcoords = _point_coords(indexer)
+    if gcoords is None:
+        return False
     inner = ip.meta.chunks
     grid = tuple(-(-n // c) for n, c in zip(meta.shape, inner))
     g = _group_points_c(gcoords, inner, grid)
     if g is None:
         return False
-    order2, local2, lin2, bounds2, ids2, _run = g
-    if order2 is None:
-        dpos = order
-    else:
-        dpos = order2 if order is None else np.asarray(order, dtype=np.int64)[order2]
+    dpos, local2, lin2, bounds2, ids2, _run = g
     coords2 = np.stack(np.unravel_index(ids2, grid), axis=1)
     ip._read_points(kind, (dpos, local2, lin2, bounds2, coords2), out, indexer)
     return True
+
+
+def _point_coords(indexer: Any) -> list | None:
+    """Global coordinates (one contiguous int64 array per dimension, in output order) of
+    a coordinate or mask selection's points -- grouped here once, by inner chunk, never
+    first by shard; None for other indexers (the generic path reads them)."""
+    if not isinstance(indexer, CoordinateIndexer) or indexer.npoints == 0 or not indexer.array_shape:
+        return None
+    return [np.ascontiguousarray(x, dtype=np.int64) for x in indexer.coords]

@@ -203,6 +203,31 @@ def check_index(index: np.ndarray, key: str, data_start: int, data_end: int | No
     return stored
 
 
+def read_index(spec: ShardingSpec, raw: Any, n: int, key: str, data_start: int,
+               data_end: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Decode and validate the index of ``n`` inner chunks of shard ``key``: (index,
+    stored mask), as :func:`decode_index` then :func:`check_index` give them.
+
+    The common case -- a sound index whose ranges come in offset order -- is checked
+    in one nogil pass (``_ext._copy.shard_index``); anything else goes through the two
+    functions above, which accept ranges out of order and raise the error naming the
+    shard."""
+    try:
+        from ._ext._copy import shard_index
+    except ImportError:  # pragma: no cover - extensions not built
+        shard_index = None
+    if shard_index is not None and isinstance(raw, (bytes, bytearray, memoryview)):
+        try:
+            res = shard_index(raw, n, spec.index_checksum, spec.index_endian == ">", data_start,
+                              -1 if data_end is None else data_end)
+        except (TypeError, ValueError):  # a buffer of another item format: the general path
+            res = None
+        if res is not None:
+            return res
+    index = decode_index(spec, raw, n, key)
+    return index, check_index(index, key, data_start, data_end)
+
+
 def _rows_equal(rows: np.ndarray, fill: Any) -> np.ndarray:
     """Per row of a 2-D array: every element equals ``fill`` (NaN equals NaN, NaT NaT)."""
     if rows.dtype.kind in "fc" and np.isnan(fill):
@@ -225,12 +250,12 @@ def parse_shard(spec: ShardingSpec, raw: Any, n: int, key: str) -> tuple[np.ndar
         raise ShardIndexError(f"shard {key!r}: {size} bytes cannot hold the index of {isz} bytes; "
                               "the shard is truncated or corrupt")
     if spec.index_location == "end":
-        index = decode_index(spec, memoryview(raw)[size - isz:], n, key)
         lo, hi = 0, size - isz
+        index, stored = read_index(spec, memoryview(raw)[hi:], n, key, lo, hi)
     else:
-        index = decode_index(spec, memoryview(raw)[:isz], n, key)
         lo, hi = isz, size
-    return index, check_index(index, key, lo, hi), lo
+        index, stored = read_index(spec, memoryview(raw)[:isz], n, key, lo, hi)
+    return index, stored, lo
 
 
 def assemble(spec: ShardingSpec, parts: list) -> bytes:

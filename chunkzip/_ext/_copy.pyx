@@ -28,7 +28,8 @@ from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy
 from posix.fcntl cimport O_CLOEXEC, O_NONBLOCK, O_RDONLY, open as c_open
 from posix.stat cimport fstat, struct_stat
-from posix.unistd cimport close as c_close, read as c_read
+from posix.types cimport off_t
+from posix.unistd cimport close as c_close, read as c_read, pread as c_pread
 
 import numpy as np
 
@@ -69,6 +70,8 @@ cdef struct Batch:
     # per chunk source
     const uint8_t **src
     int64_t *srclen
+    int *fds              # per chunk: an open file to pread the chunk from (-1: none)
+    int64_t *foff         # its offset in that file (length: srclen)
     bint from_files
     # file buffer, scratch chunk, Blosc context (per call)
     uint8_t *fbuf
@@ -92,6 +95,8 @@ cdef int _fetch(Batch *b, int64_t k, const uint8_t **data, int64_t *size) noexce
     cdef ssize_t r
     cdef uint8_t *nb
     if not b.from_files:
+        if b.fds[k] >= 0:
+            return _pread_range(b, k, data, size)
         if b.src[k] == NULL:
             return 2 if b.srclen[k] == 0 else 1
         data[0] = b.src[k]
@@ -151,6 +156,35 @@ cdef int _fetch(Batch *b, int64_t k, const uint8_t **data, int64_t *size) noexce
     data[0] = b.fbuf
     size[0] = got
     return 0
+
+
+cdef int _pread_range(Batch *b, int64_t k, const uint8_t **data, int64_t *size) noexcept nogil:
+    """Chunk k from its ``(fd, offset, length)`` source: 0 ok, 1 cannot (longer than any
+    valid chunk, a short read: the caller's generic path reports it)."""
+    cdef int64_t n = b.srclen[k], got = 0
+    cdef ssize_t r
+    cdef uint8_t *nb
+    if n > b.nbytes + (16 if b.kind == KIND_BLOSC else 0):
+        return 1
+    if b.fcap < n or b.fbuf == NULL:
+        nb = <uint8_t *>realloc(b.fbuf, <size_t>(n if n else 1))
+        if nb == NULL:
+            return 1
+        b.fbuf, b.fcap = nb, (n if n else 1)
+    while got < n:
+        r = c_pread(b.fds[k], b.fbuf + got, <size_t>(n - got), <off_t>(b.foff[k] + got))
+        if r <= 0:
+            return 1
+        got += r
+    data[0] = b.fbuf
+    size[0] = n
+    return 0
+
+
+cdef void _batch_free(Batch *b) noexcept:
+    if b.dctx != NULL:
+        blosc2_free_ctx(b.dctx)
+    free(b.fbuf); free(b.scratch); free(b.src); free(b.srclen); free(b.fds); free(b.foff)
 
 
 cdef inline uint8_t *_scratch(Batch *b) noexcept nogil:
@@ -328,12 +362,16 @@ cdef int _batch_setup(Batch *b, const uint8_t[::1] fillv, uint8_t[::1] outv, bin
     b.scratch = NULL  # allocated when a chunk needs it (_scratch)
     b.src = <const uint8_t **>malloc(sizeof(uint8_t *) * (hi - lo))
     b.srclen = <int64_t *>malloc(sizeof(int64_t) * (hi - lo))
-    if b.src == NULL or b.srclen == NULL:
-        free(b.src); free(b.srclen)
+    b.fds = <int *>malloc(sizeof(int) * (hi - lo))
+    b.foff = <int64_t *>malloc(sizeof(int64_t) * (hi - lo))
+    if b.src == NULL or b.srclen == NULL or b.fds == NULL or b.foff == NULL:
+        free(b.src); free(b.srclen); free(b.fds); free(b.foff)
         raise MemoryError("out of memory for the chunk table of a read")
     cdef Py_ssize_t o, n
+    cdef long long fd
     for k in range(hi - lo):
         x = sources[lo + k]
+        b.fds[k] = -1
         if x is None:
             b.src[k], b.srclen[k] = NULL, 0
         elif PyBytes_Check(x):
@@ -346,6 +384,15 @@ cdef int _batch_setup(Batch *b, const uint8_t[::1] fillv, uint8_t[::1] outv, bin
             else:
                 b.src[k] = <const uint8_t *>PyBytes_AS_STRING((<tuple>x)[0]) + o
                 b.srclen[k] = n
+        elif type(x) is tuple and len(<tuple>x) == 3 and type((<tuple>x)[0]) is int and not from_files:
+            # (fd, offset, length): an inner chunk of a shard file the caller keeps open,
+            # read here with pread (on the kernel's threads, overlapping the decoding)
+            fd, o, n = (<tuple>x)[0], (<tuple>x)[1], (<tuple>x)[2]
+            b.src[k] = NULL
+            if fd < 0 or o < 0 or n < 0:
+                b.srclen[k] = -1
+            else:
+                b.fds[k], b.foff[k], b.srclen[k] = fd, o, n
         else:
             b.src[k], b.srclen[k] = NULL, -1
     return 0
@@ -470,9 +517,7 @@ def read_product(list sources, bint from_files, int kind, out, chunk_shape, chun
                     _copy_rec(0, ndim, sidx, didx, lens, sstr, dstr, inner_run, b.itemsize,
                               b.scratch, b.out, compact)
     finally:
-        if b.dctx != NULL:
-            blosc2_free_ctx(b.dctx)
-        free(b.fbuf); free(b.scratch); free(b.src); free(b.srclen)
+        _batch_free(&b)
     return nfail
 
 
@@ -535,9 +580,7 @@ def read_points(list sources, bint from_files, int kind, out, Py_ssize_t chunk_n
                     p = i if ident else dpos[i]
                     _copy_items(b.out + p * isz, s if rc == 2 else s + flat[i] * isz, isz)
     finally:
-        if b.dctx != NULL:
-            blosc2_free_ctx(b.dctx)
-        free(b.fbuf); free(b.scratch); free(b.src); free(b.srclen)
+        _batch_free(&b)
     return nfail
 
 
@@ -670,3 +713,108 @@ def group_points(list coords, tuple chunks, tuple grid):
         bnd[nch] = m
     bounds_a = bounds_a[:nch + 1]
     return order_a, local, lin_a, bounds_a, ids_a[bounds_a[:-1]], run_a[:nch]
+
+
+# -- shard indexes ------------------------------------------------------------------------
+cdef extern from "checksum.h" nogil:
+    uint32_t cz_crc32c(uint32_t crc, const void *data, size_t length)
+
+
+cdef inline uint64_t _load_u64(const uint8_t *p, bint big_endian) noexcept nogil:
+    cdef uint64_t v = 0
+    cdef int i
+    if big_endian:
+        for i in range(8):
+            v = (v << 8) | p[i]
+    else:
+        for i in range(7, -1, -1):
+            v = (v << 8) | p[i]
+    return v
+
+
+cdef extern from "stdlib.h" nogil:
+    void qsort(void *base, size_t nmemb, size_t size, int (*compar)(const void *, const void *) noexcept nogil)
+
+
+cdef int _cmp_range(const void *a, const void *b) noexcept nogil:
+    cdef uint64_t x = (<const uint64_t *>a)[0], y = (<const uint64_t *>b)[0]
+    return -1 if x < y else (1 if x > y else 0)
+
+
+cdef bint _ranges_disjoint(const uint64_t[:, ::1] iv, const uint8_t[::1] sv, Py_ssize_t n) noexcept nogil:
+    """The stored ranges, sorted by offset, do not overlap (Morton-ordered writers such
+    as zarr-python lay inner chunks out in another order than the index's C order)."""
+    cdef Py_ssize_t i, m = 0
+    cdef bint ok = True
+    cdef uint64_t *r = <uint64_t *>malloc(<size_t>(16 * n if n else 16))
+    if r == NULL:
+        return False
+    for i in range(n):
+        if sv[i]:
+            r[2 * m], r[2 * m + 1] = iv[i, 0], iv[i, 0] + iv[i, 1]
+            m += 1
+    qsort(r, <size_t>m, 16, _cmp_range)
+    for i in range(1, m):
+        if r[2 * i] < r[2 * i - 1]:
+            ok = False
+            break
+    free(r)
+    return ok
+
+
+def shard_index(raw, Py_ssize_t n, bint checksum, bint big_endian, int64_t data_start, int64_t data_end):
+    """Decode and check the index of a shard of ``n`` inner chunks in one nogil pass.
+
+    ``raw``: the encoded index (``16 n`` bytes of (offset, nbytes) pairs, plus the
+    CRC32C when ``checksum``).  Every stored range must lie in ``[data_start,
+    data_end)`` (``data_end`` < 0: end unknown), entries must be wholly empty (both all
+    ones) or wholly stored, and no two stored ranges may overlap.
+
+    Returns ``(index, stored)`` -- an (n, 2) uint64 array and a Boolean mask -- or None
+    when the index fails any check: the caller then takes the general path, which
+    words the error.
+    """
+    cdef const uint8_t[::1] v = raw
+    cdef Py_ssize_t i
+    cdef uint64_t o, ln, prev_end = 0
+    cdef uint64_t EMPTY_ = 0xFFFFFFFFFFFFFFFF
+    cdef uint64_t lim = 1
+    cdef const uint8_t *p
+    cdef bint ok = True, in_order = True
+    cdef uint32_t crc, stored_crc
+    if n < 0 or v.shape[0] != 16 * n + (4 if checksum else 0) or data_start < 0:
+        return None
+    index = np.empty((n, 2), dtype=np.uint64)
+    stored = np.empty(n, dtype=np.bool_)
+    cdef uint64_t[:, ::1] iv = index
+    cdef uint8_t[::1] sv = stored.view(np.uint8)
+    if n == 0:
+        return index, stored
+    p = &v[0]
+    lim = lim << 62
+    with nogil:
+        if checksum:
+            crc = cz_crc32c(0, p, <size_t>(16 * n))
+            stored_crc = <uint32_t>p[16 * n] | (<uint32_t>p[16 * n + 1] << 8) | \
+                (<uint32_t>p[16 * n + 2] << 16) | (<uint32_t>p[16 * n + 3] << 24)
+            ok = crc == stored_crc
+        prev_end = <uint64_t>data_start
+        i = 0
+        while ok and i < n:
+            o = _load_u64(p + 16 * i, big_endian)
+            ln = _load_u64(p + 16 * i + 8, big_endian)
+            iv[i, 0], iv[i, 1] = o, ln
+            if o == EMPTY_ and ln == EMPTY_:
+                sv[i] = 0
+            elif o >= lim or ln >= lim or o < <uint64_t>data_start or \
+                    (data_end >= 0 and o + ln > <uint64_t>data_end):
+                ok = False
+            else:
+                sv[i] = 1
+                if o < prev_end:
+                    in_order = False
+                prev_end = o + ln
+            i += 1
+        if ok and not in_order:
+            ok = _ranges_disjoint(iv, sv, n)
+    return (index, stored) if ok else None

@@ -29,6 +29,33 @@ def _pread(fd: int, length: int, start: int) -> bytes:
     return data
 
 
+class FileRanges:
+    """An open file for ranged reads (:meth:`LocalStore.open_ranges`)."""
+
+    def __init__(self, fd: int, size: int) -> None:
+        self.fd, self.size = fd, size
+
+    def read(self, start: int, length: int | None = None) -> bytes:
+        """Bytes ``[start, start + length)`` (fewer at the end of the file); a negative
+        ``start`` counts from the end, ``length`` None reads to the end."""
+        if start < 0:
+            start = max(self.size + start, 0)
+        if length is None:
+            length = max(self.size - start, 0)
+        return _pread(self.fd, length, start)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def __enter__(self) -> "FileRanges":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class LocalStore(Store):
     """Keys as files below a root directory (``a/b/c`` → ``root/a/b/c``).
 
@@ -181,6 +208,13 @@ class LocalStore(Store):
             if fd >= 0:
                 os.close(fd)
         return out
+
+    def open_ranges(self, key: str) -> "FileRanges | None":
+        """File ``key`` opened once (through the regular-file check of :meth:`get`) for
+        several ranged reads where each depends on the one before (a shard's index, then
+        its inner chunks); None when absent. Use as a context manager."""
+        opened = self._open_value(key)
+        return None if opened is None else FileRanges(opened[0], opened[1].st_size)
 
     def set(self, key: str, value: bytes) -> None:
         self._check_writable()
