@@ -13,8 +13,8 @@ and ``bench_sharding.py``): 4,000,000 int32 in 1,000 chunk files; 4096x4096 int3
 chunks (10 shard files).  Each is written *fresh* (a new array, so every file is new;
 creating it is not timed) and as a *rewrite* (every file exists), each after ``sync``.
 Rounds rotate the order of the modes; the best of the rounds is reported, wall time
-and the process's CPU time (all threads; less sensitive to a busy machine), with the
-ratios to ``rename``.
+and its median, and the process's best CPU time (all threads), with the ratios to
+``rename`` (best / median).
 
 Run::
 
@@ -51,16 +51,15 @@ def _create(path: str, d: np.ndarray, chunks: tuple, shards: tuple | None):
     return cz.create(d.shape, chunks=chunks, shards=shards, dtype="i4", store=path, compressor=comp)
 
 
-def _timed(best: dict, key: tuple, a, d: np.ndarray) -> None:
+def _timed(times: dict, key: tuple, a, d: np.ndarray) -> None:
     """``a[...] = d``, timed (wall and CPU seconds of the whole process, all threads)
     after ``sync`` (no write-back of an earlier round is left to slow this one down);
-    keeps the best of each in ``best[key]``."""
+    appended to ``times[key]``."""
     os.sync()
     c, t = time.process_time(), time.perf_counter()
     a[...] = d
     t, c = time.perf_counter() - t, time.process_time() - c
-    w0, c0 = best.get(key, (np.inf, np.inf))
-    best[key] = (min(w0, t), min(c0, c))
+    times.setdefault(key, []).append((t, c))
 
 
 def main() -> None:
@@ -76,7 +75,7 @@ def main() -> None:
         "2-D 4096² in 1024² shards": (d2, INNER2, SHARD2),
         "1-D in 400,000-element shards": (d1, INNER1, SHARD1),
     }
-    best: dict = {}
+    times: dict = {}
     old = _write._set_tmpfile(2)
     names = list(MODES)
     with tempfile.TemporaryDirectory(prefix="czbench-") as root:
@@ -91,25 +90,27 @@ def main() -> None:
                         _write._set_tmpfile(MODES[mode])
                         path = os.path.join(root, uuid.uuid4().hex)
                         fresh = _create(path, d, c, s)
-                        _timed(best, (k, "fresh", mode), fresh, d)
+                        _timed(times, (k, "fresh", mode), fresh, d)
                         shutil.rmtree(path)
-                        _timed(best, (k, "rewrite", mode), kept[k], d)
+                        _timed(times, (k, "rewrite", mode), kept[k], d)
         finally:
             _write._set_tmpfile(old)
         for k, (d, _, _) in workloads.items():
             np.testing.assert_array_equal(kept[k][::7], d[::7])
             leftovers = [f for _, _, fs in os.walk(root) for f in fs if f.startswith(".cztmp")]
             assert not leftovers, leftovers
-    print(f"best of {args.rounds} rounds, modes interleaved; ms of wall time (CPU time of all threads)")
+    print(f"{args.rounds} rounds, modes interleaved; ms of wall time, best / median (best CPU time of all threads)")
     print("| workload | write | rename | linkat | adaptive | linkat / rename | adaptive / rename |")
     print("|---|---|---|---|---|---|---|")
     for k in workloads:
         for how in ("fresh", "rewrite"):
-            w = [best[k, how, m][0] * 1e3 for m in names]
-            c = [best[k, how, m][1] * 1e3 for m in names]
-            cells = " | ".join(f"{w[i]:.1f} ({c[i]:.0f})" for i in range(3))
-            print(f"| {k} | {how} | {cells} | {w[1] / w[0]:.2f} ({c[1] / c[0]:.2f}) "
-                  f"| {w[2] / w[0]:.2f} ({c[2] / c[0]:.2f}) |")
+            ts = [np.array(times[k, how, m]) * 1e3 for m in names]
+            w = [t[:, 0].min() for t in ts]
+            med = [np.median(t[:, 0]) for t in ts]
+            c = [t[:, 1].min() for t in ts]
+            cells = " | ".join(f"{w[i]:.1f} / {med[i]:.1f} ({c[i]:.0f})" for i in range(3))
+            print(f"| {k} | {how} | {cells} | {w[1] / w[0]:.2f} / {med[1] / med[0]:.2f} "
+                  f"| {w[2] / w[0]:.2f} / {med[2] / med[0]:.2f} |")
 
 
 if __name__ == "__main__":
