@@ -19,6 +19,7 @@ and its median, and the process's best CPU time (all threads), with the ratios t
 Run::
 
     python bench/bench_tmpfile.py [--rounds 9]
+    pytest bench/bench_tmpfile.py   # the same modes side by side, pytest-benchmark (bench_peers.interleaved)
 """
 from __future__ import annotations
 
@@ -60,6 +61,61 @@ def _timed(times: dict, key: tuple, a, d: np.ndarray) -> None:
     a[...] = d
     t, c = time.perf_counter() - t, time.process_time() - c
     times.setdefault(key, []).append((t, c))
+
+
+WORKLOADS = {
+    "1-D 1,000 chunk files": ("d1", (4000,), None),
+    "2-D 4096² in 256² chunks": ("d2", (256, 256), None),
+    "2-D 4096² in 1024² shards": ("d2", INNER2, SHARD2),
+}
+
+
+def _mode_runs(root: str, d: np.ndarray, chunks: tuple, shards: tuple | None, fresh: bool) -> tuple[dict, dict]:
+    """Per mode: a run writing ``d`` (switching to the mode for that write only) and its
+    untimed set-up (a new array for fresh writes, else the one kept array)."""
+    from chunkzip._ext import _write
+
+    kept = _create(os.path.join(root, uuid.uuid4().hex), d, chunks, shards)
+    kept[...] = d
+    runs, setups = {}, {}
+    for name, mode in MODES.items():
+        def setup() -> object:
+            if not fresh:
+                return kept
+            path = os.path.join(root, uuid.uuid4().hex)  # removed with ``root``
+            return _create(path, d, chunks, shards)
+
+        def run(a, mode=mode) -> None:
+            old = _write._set_tmpfile(mode)
+            try:
+                a[...] = d
+            finally:
+                _write._set_tmpfile(old)
+
+        runs[name], setups[name] = run, setup
+    return runs, setups
+
+
+def _bench_params() -> list:
+    return [(k, fresh) for k in WORKLOADS for fresh in (True, False)]
+
+
+try:
+    import pytest
+except ImportError:  # pragma: no cover - the script runs without pytest
+    pytest = None
+
+if pytest is not None:
+    @pytest.mark.parametrize("workload,fresh", _bench_params())
+    def test_new_file_modes(benchmark, tmp_path, workload, fresh):
+        from bench_peers import interleaved
+
+        d2, d1 = make_data()
+        name, chunks, shards = WORKLOADS[workload]
+        d = d1 if name == "d1" else d2
+        runs, setups = _mode_runs(str(tmp_path), d, chunks, shards, fresh)
+        how = "new files" if fresh else "rewrite"
+        interleaved(benchmark, f"write {workload} ({how}): temp+rename vs O_TMPFILE+linkat", runs, setups)
 
 
 def main() -> None:
