@@ -189,6 +189,35 @@ def test_concurrent_writers_never_expose_a_partial_file(tmp_path, tmpfile_mode, 
     assert kernel_calls
 
 
+@pytest.mark.parametrize("tmpfile_mode", [1, 2], indirect=True)
+@pytest.mark.parametrize("kind", ["chunks-v2", "shards"])
+def test_linked_through_proc(tmp_path, tmpfile_mode, kind, kernel_calls):
+    """Where ``linkat(AT_EMPTY_PATH)`` is refused (no CAP_DAC_READ_SEARCH before Linux
+    6.10), the anonymous file is linked through ``/proc/self/fd/N``: the same files."""
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("no /proc here")
+    a, b = values()
+    old = _write._set_link_empty(False)
+    try:
+        z = make(str(tmp_path / "p"), kind)
+        z[...] = a
+        fresh = files(str(tmp_path / "p"))
+        z[...] = b
+        rewritten = files(str(tmp_path / "p"))
+    finally:
+        _write._set_link_empty(old)
+    _write._set_tmpfile(0)
+    try:
+        r = make(str(tmp_path / "r"), kind)
+        r[...] = a
+        assert files(str(tmp_path / "r")) == fresh
+        r[...] = b
+        assert files(str(tmp_path / "r")) == rewritten
+    finally:
+        _write._set_tmpfile(tmpfile_mode)
+    assert kernel_calls
+
+
 def test_switch_rejects_unknown_mode():
     with pytest.raises(ValueError):
         _write._set_tmpfile(7)
@@ -208,11 +237,15 @@ def test_without_privileges():
 
     tmp_path = pathlib.Path(tempfile.mkdtemp())  # pytest's own is private to root
     os.chmod(tmp_path, 0o777)
+    if any(not os.stat(p).st_mode & 0o001 for p in tmp_path.parents):
+        shutil.rmtree(tmp_path)
+        pytest.skip(f"{tmp_path.parent} is not reachable for an unprivileged user")
     code = textwrap.dedent(f"""
         import os, numpy as np
         import chunkzip as cz
         a = np.arange(5000, dtype="i4")
         cz.open({str(tmp_path / "root")!r}, mode="w", shape=a.shape, chunks=(500,), dtype="i4", zarr_format=2)[...] = a
+        assert (cz.open({str(tmp_path / "root")!r}, mode="r")[...] == a).all()
         os.setgid(65534); os.setuid(65534)  # modules loaded (the interpreter's may be unreadable to nobody)
         z = cz.open({str(tmp_path / "u")!r}, mode="w", shape=a.shape, chunks=(500,), dtype="i4", zarr_format=2)
         z[...] = a

@@ -197,6 +197,7 @@ cdef int _setup(Layout *L, Encoding *E, value, chunk_shape, chunk_strides, value
 
 cdef extern from "cz_linkfile.h" nogil:
     int cz_tmpfile_mode
+    int cz_link_empty_ok
     int cz_open_anon(const char *dir)
     int cz_link_anon(int fd, const char *path)
 
@@ -562,4 +563,14 @@ def _set_tmpfile(int mode):
         raise ValueError(f"_set_tmpfile: mode must be 0, 1 or 2, not {mode}")
     old = cz_tmpfile_mode
     cz_tmpfile_mode = mode
+    return old
+
+
+def _set_link_empty(bint allowed):
+    """Whether an anonymous file is linked with ``linkat(fd, "", ..., AT_EMPTY_PATH)``
+    (True, the default until refused once) or through ``/proc/self/fd/N`` (False; for
+    tests of that path).  Returns the previous setting."""
+    global cz_link_empty_ok
+    old = bool(cz_link_empty_ok)
+    cz_link_empty_ok = allowed
     return old
