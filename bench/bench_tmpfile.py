@@ -19,7 +19,8 @@ and its median, and the process's best CPU time (all threads), with the ratios t
 Run::
 
     python bench/bench_tmpfile.py [--rounds 9]
-    pytest bench/bench_tmpfile.py   # the same modes side by side, pytest-benchmark (bench_peers.interleaved)
+    pytest bench/bench_tmpfile.py --benchmark-json=bench/tmpfile.json   # pytest-benchmark, + zarrs
+    python bench/bench_tmpfile.py --report bench/tmpfile.json
 """
 from __future__ import annotations
 
@@ -108,14 +109,38 @@ except ImportError:  # pragma: no cover - the script runs without pytest
 if pytest is not None:
     @pytest.mark.parametrize("workload,fresh", _bench_params())
     def test_new_file_modes(benchmark, tmp_path, workload, fresh):
+        """The three modes interleaved per round; fresh chunked writes (Zarr v2) also
+        with zarrs where it is installed (Python >= 3.12), the peer to beat there."""
         from bench_peers import interleaved
+        from conftest import ZarrsLib
 
         d2, d1 = make_data()
         name, chunks, shards = WORKLOADS[workload]
         d = d1 if name == "d1" else d2
         runs, setups = _mode_runs(str(tmp_path), d, chunks, shards, fresh)
+        if fresh and shards is None and ZarrsLib.available():
+            zarrs = ZarrsLib()
+            setups["zarrs"] = lambda: zarrs.create(str(tmp_path / uuid.uuid4().hex), d.shape, chunks, "i4")
+            runs["zarrs"] = lambda a: zarrs.write(a, np.s_[...], d)
         how = "new files" if fresh else "rewrite"
         interleaved(benchmark, f"write {workload} ({how}): temp+rename vs O_TMPFILE+linkat", runs, setups)
+
+
+def report(path: str) -> None:
+    """Markdown table of a ``pytest bench/bench_tmpfile.py --benchmark-json=PATH`` run:
+    each mode's (and zarrs') best round, and the ratios to ``rename``."""
+    import json
+
+    with open(path) as f:
+        doc = json.load(f)
+    cols = list(MODES) + ["zarrs"]
+    print(f"<!-- {path}: Python {doc.get('machine_info', {}).get('python_version', '?')} -->")
+    print("| workload (ms, best round) | " + " | ".join(cols) + " | linkat / rename | adaptive / rename |")
+    print("|---" * (len(cols) + 3) + "|")
+    for b in doc["benchmarks"]:
+        t = b["extra_info"]["best_s"]
+        cells = " | ".join(f"{t[c] * 1e3:.1f}" if c in t else "-" for c in cols)
+        print(f"| {b['group']} | {cells} | {t['linkat'] / t['rename']:.2f} | {t['adaptive'] / t['rename']:.2f} |")
 
 
 def main() -> None:
@@ -123,7 +148,10 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--report", metavar="JSON", help="print the table of a pytest-benchmark run instead")
     args = ap.parse_args()
+    if args.report:
+        return report(args.report)
     d2, d1 = make_data()
     workloads = {
         "1-D 1,000 chunk files": (d1, (4000,), None),
