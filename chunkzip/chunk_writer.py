@@ -3,8 +3,9 @@
 Chunks that a write covers wholly are gathered straight from the caller's array,
 encoded and written to their files in one nogil call per batch, run by the calling
 thread and the pool's threads together (one encodes while another waits for the file
-system), with one ``open`` + ``write`` + ``rename`` per chunk and each directory made
-once.  Partly covered chunks (read-modify-write) and anything the kernel cannot do go
+system), with one ``open`` + ``write`` + ``linkat`` per new chunk file (an anonymous
+``O_TMPFILE`` file linked into place) or ``open`` + ``write`` + ``rename`` per existing
+one, and each directory made once.  Partly covered chunks (read-modify-write) and anything the kernel cannot do go
 through the generic per-chunk path of :class:`chunkzip.pipeline.Pipeline`.
 """
 from __future__ import annotations

@@ -5,8 +5,9 @@ calling thread and the pool's threads together (each takes the next shard): ever
 inner chunk is gathered straight from the caller's array and encoded into the shard's
 buffer, inner chunks equal to the fill value get empty index entries, the index
 (``bytes`` + ``crc32c``, at the start or the end) is added, and the shard is written
-once -- on a directory store with one ``open`` + ``write`` + ``rename`` (so a write that
-fails midway leaves no partial shard visible), on other stores assembled in buffers
+once -- on a directory store with one ``open`` + ``write`` + ``linkat`` for a new shard
+file (an anonymous ``O_TMPFILE`` file), + ``rename`` over an existing one (so a write
+that fails midway leaves no partial shard visible), on other stores assembled in buffers
 and handed to ``set_many``.  A shard with no stored inner chunk is deleted when
 ``write_empty_chunks`` is False (and written as a bare index otherwise, as the generic
 path does).

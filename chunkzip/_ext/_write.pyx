@@ -6,7 +6,9 @@ value (``starts``) and the region's extent (``extents``: the chunk shape, or les
 an edge chunk, whose rest is written as the fill value), and per chunk the target file
 path.  Each chunk is encoded straight from the caller's array when its region has the
 chunk's memory layout, else gathered into a scratch chunk first; then it is written
-with one ``open`` (a new temporary file next to the target) + ``write`` + ``rename``.
+atomically: a new file as an anonymous file (``O_TMPFILE``) + ``write`` + ``linkat``
+into place, an existing one (or where anonymous files are not supported) through a
+temporary file next to the target + ``rename``.
 Several threads may run the same call: each takes the next chunk from a shared
 counter, so one thread encodes while another waits in the file system.
 
@@ -21,7 +23,7 @@ Anything unusual (a missing directory, a leftover temporary file, an I/O or enco
 error) is not an error here: the chunk's status is set to 1 and the caller writes that
 chunk on its generic path, which raises the proper error.
 """
-from libc.errno cimport errno, EINTR
+from libc.errno cimport errno, EEXIST, EINTR
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcmp, memcpy, memmove, strlen, strrchr
@@ -193,24 +195,17 @@ cdef int _setup(Layout *L, Encoding *E, value, chunk_shape, chunk_strides, value
     return 0
 
 
-cdef int _store(const char *path, const char *tag, const uint8_t *data, int64_t n) noexcept nogil:
-    """Write ``data`` to ``path`` atomically: a new temporary file ``.cztmp-<tag>-<name>``
-    in the same directory, then ``rename``.  0 ok, 1 failed (nothing left behind)."""
-    cdef char tmp[PATHMAX]
-    cdef const char *slash = strrchr(path, b'/')
-    cdef int64_t dlen, done = 0
+cdef extern from "cz_linkfile.h" nogil:
+    int cz_tmpfile_mode
+    int cz_link_empty_ok
+    int cz_open_anon(const char *dir)
+    int cz_link_anon(int fd, const char *path)
+
+
+cdef int _write_all(int fd, const uint8_t *data, int64_t n) noexcept nogil:
+    """Write ``n`` bytes to ``fd`` (blocks reserved first for a large file).  0 ok."""
+    cdef int64_t done = 0
     cdef ssize_t w
-    cdef int fd
-    if slash == NULL:
-        return 1
-    dlen = slash - path + 1
-    if dlen + strlen(tag) + strlen(slash + 1) + 16 >= PATHMAX:
-        return 1
-    memcpy(tmp, path, <size_t>dlen)
-    snprintf(tmp + dlen, <size_t>(PATHMAX - dlen), ".cztmp-%s-%s", tag, slash + 1)
-    fd = c_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-    if fd < 0:
-        return 1
     if n >= cz_reserve_min:
         cz_reserve(fd, n)
     while done < n:
@@ -218,14 +213,89 @@ cdef int _store(const char *path, const char *tag, const uint8_t *data, int64_t 
         if w < 0:
             if errno == EINTR:
                 continue
-            c_close(fd)
-            unlink(tmp)
             return 1
         done += w
+    return 0
+
+
+cdef int _tmp_name(char *tmp, const char *path, const char *tag) noexcept nogil:
+    """``tmp`` := the temporary name ``<dir>/.cztmp-<tag>-<name>`` of ``path``.  0 ok,
+    1 no directory part or too long."""
+    cdef const char *slash = strrchr(path, b'/')
+    cdef int64_t dlen
+    if slash == NULL:
+        return 1
+    dlen = slash - path + 1
+    if dlen + strlen(tag) + strlen(slash + 1) + 16 >= PATHMAX:
+        return 1
+    memcpy(tmp, path, <size_t>dlen)
+    snprintf(tmp + dlen, <size_t>(PATHMAX - dlen), ".cztmp-%s-%s", tag, slash + 1)
+    return 0
+
+
+cdef int _close_rename(int fd, const char *tmp, const char *path) noexcept nogil:
+    """Close the written file ``tmp`` and rename it to ``path``; on failure remove
+    ``tmp``.  0 ok, 1 failed."""
     if c_close(fd) != 0 or rename(tmp, path) != 0:
         unlink(tmp)
         return 1
     return 0
+
+
+cdef int _store_named(const char *path, const char *tag, const uint8_t *data, int64_t n) noexcept nogil:
+    """Write ``data`` to ``path`` atomically through a new named temporary file
+    ``.cztmp-<tag>-<name>`` in the same directory, then ``rename``.  0 ok, 1 failed
+    (nothing left behind)."""
+    cdef char tmp[PATHMAX]
+    cdef int fd
+    if _tmp_name(tmp, path, tag):
+        return 1
+    fd = c_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+    if fd < 0:
+        return 1
+    if _write_all(fd, data, n):
+        c_close(fd)
+        unlink(tmp)
+        return 1
+    return _close_rename(fd, tmp, path)
+
+
+cdef int _store(const char *path, const char *tag, const uint8_t *data, int64_t n,
+                int *existed) noexcept nogil:
+    """Write ``data`` to ``path`` atomically.  A new file is written anonymous
+    (``O_TMPFILE``) and linked into place: one directory operation, and nothing partial
+    is ever visible.  When ``path`` exists, the written file is linked to a temporary
+    name and renamed over it (``*existed`` set: in mode 2, later calls with the same
+    flag write a named temporary file straight away).  Where anonymous files are not
+    supported, or switched off, a named temporary file + ``rename``.  0 ok, 1 failed
+    (nothing left behind)."""
+    cdef char tmp[PATHMAX]
+    cdef const char *slash
+    cdef int fd, err
+    if cz_tmpfile_mode == 0 or (cz_tmpfile_mode == 2 and existed[0]):
+        return _store_named(path, tag, data, n)
+    slash = strrchr(path, b'/')
+    if slash == NULL or slash - path + 1 >= PATHMAX:
+        return 1
+    memcpy(tmp, path, <size_t>(slash - path + 1))
+    tmp[slash - path + 1] = 0
+    fd = cz_open_anon(tmp)
+    if fd < 0:
+        return _store_named(path, tag, data, n)
+    if _write_all(fd, data, n):
+        c_close(fd)
+        return 1
+    err = cz_link_anon(fd, path)
+    if err == 0:
+        return 1 if c_close(fd) != 0 else 0
+    if err != EEXIST:  # linking not possible here: the portable way, data written again
+        c_close(fd)
+        return _store_named(path, tag, data, n)
+    existed[0] = 1
+    if _tmp_name(tmp, path, tag) or cz_link_anon(fd, tmp) != 0:
+        c_close(fd)
+        return 1
+    return _close_rename(fd, tmp, path)
 
 
 def write_chunks(list paths, bytes tag, int kind, value, chunk_shape, chunk_strides, value_strides,
@@ -257,6 +327,7 @@ def write_chunks(list paths, bytes tag, int kind, value, chunk_shape, chunk_stri
     cdef const uint8_t *data
     cdef uint8_t *cbuf = NULL
     cdef int64_t nfail = 0
+    cdef int existed = 0
     _setup(&L, &E, value, chunk_shape, chunk_strides, value_strides, fill, kind, clevel, shuffle, typesize,
            compcode, blocksize)
     if starts.shape[1] != L.ndim or extents.shape[1] != L.ndim or starts.shape[0] != nchunks \
@@ -284,7 +355,7 @@ def write_chunks(list paths, bytes tag, int kind, value, chunk_shape, chunk_stri
                     break
                 src = _region(&L, base, &starts[k, 0], &extents[k, 0], ext)
                 n = _encode(&E, _chunk_data(&L, src, ext), L.nbytes, cbuf, &data)
-                if n < 0 or _store(pp[k], tagp, data, n):
+                if n < 0 or _store(pp[k], tagp, data, n, &existed):
                     status[k] = 1
                     nfail += 1
     finally:
@@ -411,6 +482,7 @@ def write_shards(list targets, bytes tag, int kind, value, chunk_shape, chunk_st
     cdef uint8_t *buf
     cdef uint8_t *own = NULL
     cdef int64_t nfail = 0
+    cdef int existed = 0
     cdef uint8_t[::1] mv
     _setup(&L, &E, value, chunk_shape, chunk_strides, value_strides, fill, kind, clevel, shuffle, typesize,
            compcode, blocksize)
@@ -463,7 +535,7 @@ def write_shards(list targets, bytes tag, int kind, value, chunk_shape, chunk_st
                     sizes[k] = 0
                     continue
                 sizes[k] = n
-                if n < 0 or (to_files and _store(pp[k], tagp, buf, n)):
+                if n < 0 or (to_files and _store(pp[k], tagp, buf, n, &existed)):
                     status[k] = 1
                     nfail += 1
     finally:
@@ -477,4 +549,28 @@ def _set_reserve_min(int nbytes):
     global cz_reserve_min
     old = cz_reserve_min
     cz_reserve_min = nbytes
+    return old
+
+
+def _set_tmpfile(int mode):
+    """How new files are written (for tests and A/B measurements): 0 a named temporary
+    file + ``rename`` always (as on a file system without ``O_TMPFILE``), 1 an anonymous
+    file + ``linkat`` whenever the target is new, 2 (the default) as 1 until a call
+    meets a target that exists, then named temporary files for the rest of that call.
+    Returns the previous mode."""
+    global cz_tmpfile_mode
+    if mode not in (0, 1, 2):
+        raise ValueError(f"_set_tmpfile: mode must be 0, 1 or 2, not {mode}")
+    old = cz_tmpfile_mode
+    cz_tmpfile_mode = mode
+    return old
+
+
+def _set_link_empty(bint allowed):
+    """Whether an anonymous file is linked with ``linkat(fd, "", ..., AT_EMPTY_PATH)``
+    (True, the default until refused once) or through ``/proc/self/fd/N`` (False; for
+    tests of that path).  Returns the previous setting."""
+    global cz_link_empty_ok
+    old = bool(cz_link_empty_ok)
+    cz_link_empty_ok = allowed
     return old
