@@ -234,7 +234,7 @@ def test_cold_start(benchmark, path2d):
                 best[lib.name, ph] = min(best[lib.name, ph], v)
 
     benchmark.group = "cold start"
-    benchmark.pedantic(one_round, rounds=max(2, ROUNDS // 2), iterations=1, warmup_rounds=1)
+    benchmark.pedantic(one_round, rounds=max(3, ROUNDS), iterations=1, warmup_rounds=1)
     for ph in phases:
         benchmark.extra_info.setdefault("phases", {})[ph] = {lib.name: best[lib.name, ph] for lib in PEERS}
     assert ChunkzipLib.name in {lib.name for lib in PEERS}
