@@ -433,8 +433,7 @@ class Pipeline:
         the rest is still on the wire."""
         store = self.store
         if not STREAM_READS or len(keys) < 2 or not getattr(store, "streams_reads", False) \
-                or getattr(store, "local_paths", None) is not None or type(self)._sources is not Pipeline._sources:
-            # (a subclass that resolves keys itself, as the inner chunks of shards, fetches its own way)
+                or getattr(store, "local_paths", None) is not None:
             yield (None, *self._sources(keys))
             return
         with contextlib.closing(store.iter_batches(keys)) as groups:  # an early exit cancels the fetches

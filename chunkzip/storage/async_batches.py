@@ -70,6 +70,19 @@ class AsyncBatchStore(Store):
     storage_options: dict = {}
     path: str = ""
 
+    # one key is a batch of one (subclasses implement the batch calls)
+    def get(self, key: str) -> bytes | None:
+        return self.get_many([key])[0]
+
+    def get_range(self, key: str, start: int, length: int | None = None) -> bytes | None:
+        return self.get_ranges([(key, start, length)])[0]
+
+    def set(self, key: str, value: bytes) -> None:
+        self.set_many([(key, value)])
+
+    def delete(self, key: str) -> None:
+        self.delete_many([key])
+
     def _loop(self) -> asyncio.AbstractEventLoop:  # pragma: no cover - abstract
         """The running event loop (in another thread) that the requests run on."""
         raise NotImplementedError

@@ -138,9 +138,6 @@ class FsspecStore(AsyncBatchStore):
             time.sleep(min(0.05 * 2 ** (attempt - 1), 2.0))
 
     # ------------------------------------------------------------------ reads
-    def get(self, key: str) -> bytes | None:
-        return self.get_many([key])[0]
-
     def get_many(self, keys: Iterable[str]) -> list[bytes | None]:
         keys = list(keys)
         fs = self.fs
@@ -156,9 +153,6 @@ class FsspecStore(AsyncBatchStore):
             return super().iter_batches(keys)
         fs = self.fs
         return self._stream("reading", [(k, _bind(fs._cat_file, self._full(validate_key(k)))) for k in keys])
-
-    def get_range(self, key: str, start: int, length: int | None = None) -> bytes | None:
-        return self.get_ranges([(key, start, length)])[0]
 
     def get_ranges(self, ranges: Sequence[ByteRange]) -> list[bytes | None]:
         """Ranged reads, issued concurrently. A suffix read (``start`` < 0) is one request
@@ -243,9 +237,6 @@ class FsspecStore(AsyncBatchStore):
         return sorted(names)
 
     # ------------------------------------------------------------------ writes
-    def set(self, key: str, value: bytes) -> None:
-        self.set_many([(key, value)])
-
     def set_many(self, items: Iterable[tuple[str, bytes]]) -> None:
         """Write values concurrently. Each key shows its old value or the new one, never
         a part: object stores replace objects atomically; other file systems get a
@@ -277,9 +268,6 @@ class FsspecStore(AsyncBatchStore):
             except Exception:  # noqa: BLE001
                 pass
             raise
-
-    def delete(self, key: str) -> None:
-        self.delete_many([key])
 
     def delete_many(self, keys: Iterable[str]) -> None:
         self._check_writable()

@@ -137,9 +137,6 @@ class ObstoreStore(AsyncBatchStore):
             data = data[:length]
         return data
 
-    def get(self, key: str) -> bytes | None:
-        return self.get_many([key])[0]
-
     def get_many(self, keys: Iterable[str]) -> list[bytes | None]:
         keys = [validate_key(k) for k in keys]
         return self._run("reading", [(k, _bind(self._get, k)) for k in keys])
@@ -150,9 +147,6 @@ class ObstoreStore(AsyncBatchStore):
         if len(keys) < 2:
             return super().iter_batches(keys)
         return self._stream("reading", [(k, _bind(self._get, k)) for k in keys])
-
-    def get_range(self, key: str, start: int, length: int | None = None) -> bytes | None:
-        return self.get_ranges([(key, start, length)])[0]
 
     def get_ranges(self, ranges: Sequence[ByteRange]) -> list[bytes | None]:
         """Ranged reads, issued concurrently (a suffix read, ``start`` < 0, is one request)."""
@@ -206,18 +200,12 @@ class ObstoreStore(AsyncBatchStore):
         return sorted(names)
 
     # ------------------------------------------------------------------ writes
-    def set(self, key: str, value: bytes) -> None:
-        self.set_many([(key, value)])
-
     def set_many(self, items: Iterable[tuple[str, bytes]]) -> None:
         """Write values concurrently; each object is replaced atomically."""
         self._check_writable()
         obs = _obstore()
         items = [(validate_key(k), v if isinstance(v, bytes) else bytes(v)) for k, v in items]
         self._run("writing", [(k, _bind(obs.put_async, self.store, k, v)) for k, v in items], missing_ok=False)
-
-    def delete(self, key: str) -> None:
-        self.delete_many([key])
 
     def delete_many(self, keys: Iterable[str]) -> None:
         self._check_writable()
