@@ -21,6 +21,7 @@ from chunkzip.storage import FsspecStore  # noqa: E402
 gcsfs = pytest.importorskip("gcsfs")
 pytest.importorskip("gcp_storage_emulator")
 
+from remote_checks import check_array_lifecycle, check_ranges  # noqa: E402
 from remote_servers import gcs_emulator  # noqa: E402
 
 BUCKET = "cz-gcs"
@@ -43,23 +44,10 @@ def _url(name: str) -> str:
 @pytest.mark.parametrize("fmt", [2, 3])
 def test_gcs_create_write_update_read_list_delete(gs, fmt):
     url = _url(f"basic{fmt}.zarr")
-    expect = np.full((30, 26), 3, dtype="f4")
-    z = cz.open(url, mode="w", shape=expect.shape, chunks=(8, 7), dtype="f4", fill_value=3,
-                zarr_format=fmt, storage_options=gs, write_empty_chunks=False)
+    z, expect, chunk_keys = check_array_lifecycle(lambda mode, **kw: cz.open(url, mode=mode, storage_options=gs, **kw),
+                                                  fmt, (30, 26), (8, 7), np.s_[5:13, 6:25])
     assert isinstance(z._store, FsspecStore) and z._store.protocol in ("gs", "gcs")
-    values = np.random.default_rng(fmt).standard_normal(expect.shape).astype("f4")
-    z[...] = values
-    expect[...] = values
-    z[5:13, 6:25] = -1.5  # partial update of several chunks (read-modify-write)
-    expect[5:13, 6:25] = -1.5
-    r = cz.open(url, mode="r", storage_options=gs)
-    np.testing.assert_array_equal(r[...], expect)
-    np.testing.assert_array_equal(r[3:29:2, 1:20], expect[3:29:2, 1:20])
-    np.testing.assert_array_equal(r.vindex[[1, 29, 20], [25, 0, 15]], expect[[1, 29, 20], [25, 0, 15]])
-    store = r._store
-    chunk_keys = [k for k in store.list_prefix("") if "json" not in k and not k.startswith(".z")]
-    assert len(chunk_keys) == 4 * 4
-    assert ("c" if fmt == 3 else "0.0") in store.list_dir("")
+    store = z._store
     z[:8, :7] = 3  # the fill value: the chunk is deleted (write_empty_chunks=False)
     expect[:8, :7] = 3
     first = "c/0/0" if fmt == 3 else "0.0"
@@ -73,11 +61,7 @@ def test_gcs_create_write_update_read_list_delete(gs, fmt):
 
 def test_gcs_ranges_and_sizes(gs):
     store = FsspecStore.from_url(_url("ranges"), storage_options=gs)
-    blob = bytes(range(256)) * 4
-    store.set_many([("x/blob", blob), ("x/small", b"abc")])
-    assert store.get_ranges([("x/blob", 10, 20), ("x/blob", -16, None), ("x/blob", -16, 4), ("x/nope", 0, 1),
-                             ("x/small", 1, 100)]) == [blob[10:30], blob[-16:], blob[-16:-12], None, b"bc"]
-    assert store.getsize("x/blob") == 1024 and store.getsize("x/nope") == 0
+    check_ranges(store)
     assert "x/small" in store and "x/nope" not in store
 
 
