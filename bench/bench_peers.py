@@ -1,11 +1,12 @@
 """chunkzip vs tensorstore, zarr-python and zarrs, every library in every round.
 
-Each benchmark round runs each library once (the order rotating between rounds), so a
-burst of load on this shared machine hits all of them alike; the table reports each
-library's best round and the ratios.  After ``CHUNKZIP_BENCH_ROUNDS`` rounds (5) more
-follow while some library's best still improves (at most ``CHUNKZIP_BENCH_MAX_ROUNDS``,
-4x as many), so that a busy machine costs time rather than a lottery of best rounds.  The files are Zarr v2, Blosc lz4 clevel 5 byte
-shuffle.  zarrs (zarr-python 3 with the zarrs codec pipeline) needs Python >= 3.12 and
+Each benchmark round runs each library once (in orders where each library follows each
+other equally often, ``orders.py``), so a burst of load on this shared machine hits all
+of them alike; the table reports each library's best round and the ratios.  After
+``CHUNKZIP_BENCH_ROUNDS`` rounds (5) more follow while some library's best still
+improves (at most ``CHUNKZIP_BENCH_MAX_ROUNDS``, 4x as many), so that a busy machine
+costs time rather than a lottery of best rounds.  The files are Zarr v2, Blosc lz4
+clevel 5 byte shuffle.  zarrs (zarr-python 3 with the zarrs codec pipeline) needs Python >= 3.12 and
 is left out where it is not installed.  The ``plain Python`` column of the small-chunk
 read is the floor of a loop that opens, reads and Blosc-decodes the chunk files.
 
@@ -28,6 +29,7 @@ import numpy as np
 import pytest
 
 from conftest import CHUNKS, PEERS, SHAPE, ChunkzipLib, _write_chunkzip
+from orders import order_for_round
 
 ROUNDS = int(os.environ.get("CHUNKZIP_BENCH_ROUNDS", "5"))
 #: on a busy machine the best of ROUNDS rounds is a lottery (one library may never get a
@@ -48,13 +50,12 @@ def interleaved(benchmark: Any, group: str, runs: dict[str, Callable[[], Any]],
     ``benchmark.extra_info``."""
     best = {name: float("inf") for name in runs}
     names = list(runs)
-    rotation = itertools.count()
+    rounds_run = itertools.count()
     improved: list[bool] = []  # per round: did some library's best improve by > 2 %?
 
     def one_round() -> None:
-        shift = next(rotation) % len(names)
         better = False
-        for name in names[shift:] + names[:shift]:
+        for name in order_for_round(names, next(rounds_run)):
             arg = setups[name]() if setups and name in setups else None
             t0 = time.perf_counter()
             runs[name]() if arg is None else runs[name](arg)

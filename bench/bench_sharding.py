@@ -7,7 +7,8 @@ window, one inner chunk, 1,000 single elements, 100,000 random points; a 1-D
 full write and full read.
 
 Every library reads the same files (written by zarr-python); each write workload writes
-its own array. Rounds are interleaved (round r runs every library once per workload) and
+its own array. Rounds are interleaved (round r runs every library once per workload, in
+orders where each library follows each other equally often: ``orders.py``) and
 the best of the rounds is reported, with ratios peer / chunkzip (> 1: chunkzip faster).
 
 zarrs (the Rust codec pipeline for zarr-python) needs Python >= 3.12: its column runs in
@@ -17,7 +18,9 @@ through a pipe. Without that interpreter the column is left out.
 
 Run::
 
-    python bench/bench_sharding.py [--rounds 7] [--json out.json]
+    python bench/bench_sharding.py [--rounds 8] [--json out.json]
+
+(a multiple of 4 rounds, or of 6 without zarrs, completes the balanced orders)
 """
 from __future__ import annotations
 
@@ -32,6 +35,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the in-place build
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from orders import order_for_round  # noqa: E402
 
 SHAPE2, SHARD2, INNER2 = (4096, 4096), (1024, 1024), (256, 256)
 SHAPE1, SHARD1, INNER1 = (4_000_000,), (400_000,), (4_000,)
@@ -239,7 +244,7 @@ class RemoteRunner:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--json")
     ap.add_argument("--worker")
     ap.add_argument("--only", nargs="*", help="workload names")
@@ -260,7 +265,7 @@ def main():
         best = {(w, n): float("inf") for w, _ in work for n in names}
         for r in range(args.rounds):
             for w, _ in work:
-                order = names[r % len(names):] + names[:r % len(names)]  # rotate who goes first
+                order = order_for_round(names, r)  # each library after each other equally often
                 for n in order:
                     best[w, n] = min(best[w, n], runners[n].run(w))
         if "zarrs" in runners:

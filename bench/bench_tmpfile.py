@@ -39,6 +39,7 @@ sys.path.insert(0, os.path.dirname(HERE))  # the in-place build
 sys.path.insert(0, HERE)
 
 from bench_sharding import INNER1, INNER2, SHARD1, SHARD2, make_data  # noqa: E402
+from orders import order_for_round  # noqa: E402
 
 MODES = {"rename": 0, "linkat": 1, "adaptive": 2}
 
@@ -168,7 +169,7 @@ def main() -> None:
             a[...] = d
         try:
             for r in range(args.rounds):
-                order = names[r % 3:] + names[:r % 3]
+                order = order_for_round(names, r)
                 for k, (d, c, s) in workloads.items():
                     for mode in order:
                         _write._set_tmpfile(MODES[mode])
