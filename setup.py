@@ -48,6 +48,7 @@ EXTENSIONS = [
     ext("_compress", ["chunkzip/_ext/_compress.pyx"], blosc2=True),
     ext("_filters", ["chunkzip/_ext/_filters.pyx", "csrc/checksum.c"]),
     ext("_vlen", ["chunkzip/_ext/_vlen.pyx"]),
+    ext("_plan", ["chunkzip/_ext/_plan.pyx"]),
     ext("_copy", ["chunkzip/_ext/_copy.pyx", "csrc/blosc1_decode.c", "csrc/checksum.c"], blosc2=True),
     ext("_write", ["chunkzip/_ext/_write.pyx", "csrc/blosc1.c", "csrc/blosclz_enc.c", "csrc/shuffle.c",
                     "csrc/checksum.c"], blosc2=True),

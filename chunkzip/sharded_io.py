@@ -96,9 +96,17 @@ class InnerPipeline(_pl.Pipeline):
         counts = [len(c) for c in chunk_ids]
         if math.prod(counts) < 2 or not _reads_local(self.store):
             return super()._run_product(kind, chunk_ids, out, out_strides, tables, indexer)
-        whole, partial = shard_groups(self, self._keys(chunk_ids))
-        run_local(self, kind, whole, partial, _pl.product_combo(counts, len(counts)), out, out_strides,
-                  tables, indexer)
+        from ._ext import _plan
+
+        plan = _plan.box_shards(chunk_ids, self.per, self.meta.shape, self.meta.chunks)
+        if plan is None:  # chunk ids out of order along some dimension
+            combo = _pl.product_combo(counts, len(counts))
+            whole, partial = shard_groups(self, self._keys(chunk_ids))
+        else:
+            combo, whole, partial = plan[0], [], []
+            for sc, pos, loc, is_whole in plan[1]:
+                (whole if is_whole else partial).append((self.outer.key(sc), pos, loc))
+        run_local(self, kind, whole, partial, combo, out, out_strides, tables, indexer)
 
     def _fallback(self, nfail: int, status: np.ndarray, indexer: Any, out: np.ndarray) -> None:
         # an inner chunk the kernel could not decode: the generic whole-shard path
@@ -293,11 +301,10 @@ def _file_sources(ip: InnerPipeline, item: tuple, files: list) -> list:
         return srcs
     files.append(f)
     index, stored = _file_index(ip, key, f)
-    fd = f.fd
-    for k, (o, n, s) in enumerate(zip(index[loc, 0].tolist(), index[loc, 1].tolist(), stored[loc].tolist())):
-        if s:
-            srcs[k] = (fd, o, n)
-    return srcs
+    from ._ext import _plan
+
+    return _plan.file_sources(f.fd, np.ascontiguousarray(index, np.uint64), stored.view(np.uint8),
+                              np.ascontiguousarray(loc, np.int64))
 
 
 def _file_index(ip: InnerPipeline, key: str, f: Any) -> tuple[np.ndarray, np.ndarray]:

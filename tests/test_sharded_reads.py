@@ -269,3 +269,50 @@ def test_inner_chunks_in_f_order_read_through_every_box_path(tmp_path, order):
     c = cz.open(str(tmp_path / "a"), mode="r")
     for sel in (np.s_[5:10, 4:8], np.s_[6:9, 5], np.s_[7, 4:7], np.s_[3:27, 2:25], np.s_[...], np.s_[29, 27]):
         np.testing.assert_array_equal(c[sel], a[sel])
+
+
+# ----------------------------------------------------------------------------- box plans
+@settings(max_examples=200, deadline=None)
+@given(layout=_layout(), data=st.data())
+def test_box_plan_same_as_shard_groups(layout, data):
+    """_plan.box_shards groups the product of per-dimension inner chunk ids (and numbers
+    its chunks) exactly as shard_groups and product_combo do from the listed coordinates;
+    ids out of order are left to them (None)."""
+    from chunkzip import pipeline, sharded_io
+    from chunkzip._ext import _plan
+
+    shape, inner, shards = layout
+    z = cz.create(shape, chunks=inner, shards=shards, dtype="i2", zarr_format=3)
+    ip = sharded_io._inner_pipeline(z._pipeline)
+    grid = [-(-n // c) for n, c in zip(shape, inner)]
+    ids = [sorted(data.draw(st.sets(st.integers(0, g - 1), min_size=1, max_size=g))) for g in grid]
+    if data.draw(st.booleans()):
+        ids = [np.asarray(x, dtype=np.int64) for x in ids]
+    combo, groups = _plan.box_shards(ids, ip.per, ip.meta.shape, ip.meta.chunks)
+    counts = [len(x) for x in ids]
+    np.testing.assert_array_equal(combo, pipeline.product_combo(counts, len(counts)))
+    whole, partial = sharded_io.shard_groups(ip, ip._keys(ids))
+
+    def norm(items):
+        return sorted((k, p.tolist(), q.tolist()) for k, p, q in items)
+
+    got_whole = [(ip.outer.key(sc), p, q) for sc, p, q, w in groups if w]
+    got_partial = [(ip.outer.key(sc), p, q) for sc, p, q, w in groups if not w]
+    assert norm(got_whole) == norm(whole) and norm(got_partial) == norm(partial)
+    for _sc, p, _q, _w in groups:
+        assert p.tolist() == sorted(p.tolist())
+    if max(counts) > 1:
+        d = counts.index(max(counts))
+        shuffled = [list(x) for x in ids]
+        shuffled[d] = shuffled[d][::-1]
+        assert _plan.box_shards(shuffled, ip.per, ip.meta.shape, ip.meta.chunks) is None
+
+
+def test_file_sources_matches_index():
+    from chunkzip._ext import _plan
+
+    index = np.array([[10, 5], [2 ** 64 - 1, 2 ** 64 - 1], [20, 7]], dtype=np.uint64)
+    stored = np.array([1, 0, 1], dtype=np.uint8)
+    assert _plan.file_sources(3, index, stored, np.array([2, 1, 0], np.int64)) == [(3, 20, 7), None, (3, 10, 5)]
+    with pytest.raises(IndexError):
+        _plan.file_sources(3, index, stored, np.array([3], np.int64))
