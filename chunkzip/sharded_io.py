@@ -303,8 +303,9 @@ def _file_sources(ip: InnerPipeline, item: tuple, files: list) -> list:
     index, stored = _file_index(ip, key, f)
     from ._ext import _plan
 
-    return _plan.file_sources(f.fd, np.ascontiguousarray(index, np.uint64), stored.view(np.uint8),
-                              np.ascontiguousarray(loc, np.int64))
+    _plan.place_located(srcs, None, np.ascontiguousarray(loc, np.int64), np.ascontiguousarray(index, np.uint64),
+                        stored.view(np.uint8), f.fd)
+    return srcs
 
 
 def _file_index(ip: InnerPipeline, key: str, f: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -388,8 +389,10 @@ def place_whole(ip: InnerPipeline, sources: list, item: tuple, raw: Any) -> None
     if not isinstance(raw, bytes):
         raw = bytes(raw)
     index, stored, _ = parse_shard(ip.spec, raw, ip.ninner, key)
-    keep = stored[loc]
-    _place(sources, pos[keep], index[loc[keep]], raw, 0)
+    from ._ext import _plan
+
+    _plan.place_located(sources, np.ascontiguousarray(pos, np.int64), np.ascontiguousarray(loc, np.int64),
+                        np.ascontiguousarray(index, np.uint64), stored.view(np.uint8), raw)
 
 
 def _fetch_whole(ip: InnerPipeline, whole: list, sources: list) -> None:
@@ -426,9 +429,9 @@ def _place(sources: list, pos: np.ndarray, ent: np.ndarray, buf: bytes, base: in
     """sources[pos[i]] = (buf, offset of index entry ent[i] - base, its length)."""
     if len(pos) == 0:
         return
-    offs = (ent[:, 0].astype(np.int64) - base).tolist()
-    for k, o, n in zip(pos.tolist(), offs, ent[:, 1].tolist()):
-        sources[k] = (buf, o, n)
+    from ._ext import _plan
+
+    _plan.place(sources, np.ascontiguousarray(pos, np.int64), np.ascontiguousarray(ent, np.uint64), buf, base)
 
 
 # ----------------------------------------------------------------------------- splitting

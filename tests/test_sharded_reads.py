@@ -308,11 +308,20 @@ def test_box_plan_same_as_shard_groups(layout, data):
         assert _plan.box_shards(shuffled, ip.per, ip.meta.shape, ip.meta.chunks) is None
 
 
-def test_file_sources_matches_index():
+def test_place_located_matches_index():
     from chunkzip._ext import _plan
 
     index = np.array([[10, 5], [2 ** 64 - 1, 2 ** 64 - 1], [20, 7]], dtype=np.uint64)
     stored = np.array([1, 0, 1], dtype=np.uint8)
-    assert _plan.file_sources(3, index, stored, np.array([2, 1, 0], np.int64)) == [(3, 20, 7), None, (3, 10, 5)]
+    srcs = [None] * 3
+    _plan.place_located(srcs, None, np.array([2, 1, 0], np.int64), index, stored, 3)
+    assert srcs == [(3, 20, 7), None, (3, 10, 5)]
+    srcs = ["x"] * 4
+    _plan.place_located(srcs, np.array([3, 0], np.int64), np.array([0, 1], np.int64), index, stored, b"ab")
+    assert srcs == ["x", "x", "x", (b"ab", 10, 5)]
     with pytest.raises(IndexError):
-        _plan.file_sources(3, index, stored, np.array([3], np.int64))
+        _plan.place_located([None], None, np.array([3], np.int64), index, stored, 3)
+    with pytest.raises(IndexError):
+        _plan.place_located([None], np.array([1], np.int64), np.array([0], np.int64), index, stored, 3)
+    _plan.place(srcs, np.array([1], np.int64), index[2:], b"cd", 4)
+    assert srcs[1] == (b"cd", 16, 7)

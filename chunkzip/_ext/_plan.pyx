@@ -164,20 +164,40 @@ cdef void _fill_group(int ndim, const int64_t *rstart, const int64_t *rend, cons
             d -= 1
 
 
-def file_sources(long long fd, const uint64_t[:, ::1] index, const uint8_t[::1] stored,
-                 const int64_t[::1] loc):
-    """The read kernel's sources of a shard file's inner chunks ``loc`` (C-order
-    positions in the shard): ``(fd, offset, length)`` from the checked ``index`` (n, 2)
-    and its ``stored`` mask (``sharding.read_index``), None where not stored."""
-    cdef Py_ssize_t k, m = loc.shape[0], n = index.shape[0]
-    cdef int64_t j
+def place_located(list sources, pos, const int64_t[::1] loc, const uint64_t[:, ::1] index,
+                  const uint8_t[::1] stored, target):
+    """The read kernel's sources of a shard's inner chunks ``loc`` (C-order positions in
+    the shard), from its checked ``index`` (n, 2) and ``stored`` mask
+    (``sharding.read_index``): ``sources[pos[i]] = (target, offset, length)`` where
+    ``stored[loc[i]]`` (``pos`` None: ``i``); ``target`` is the shard's bytes or a file
+    descriptor open on it (the kernel checks the range against either before reading)."""
+    cdef Py_ssize_t k, m = loc.shape[0], n = index.shape[0], ns = len(sources)
+    cdef int64_t j, p
+    cdef const int64_t[::1] pv
+    cdef bint ident = pos is None
     if stored.shape[0] != n:
-        raise ValueError("file_sources: index and mask differ in length")
-    out = [None] * m
+        raise ValueError("place_located: index and mask differ in length")
+    if not ident:
+        pv = pos
+        if pv.shape[0] != m:
+            raise ValueError("place_located: positions and chunks differ in length")
     for k in range(m):
         j = loc[k]
-        if j < 0 or j >= n:
-            raise IndexError("file_sources: inner chunk position outside the shard")
+        p = k if ident else pv[k]
+        if j < 0 or j >= n or p < 0 or p >= ns:
+            raise IndexError("place_located: inner chunk or position out of range")
         if stored[j]:
-            out[k] = (fd, <long long>index[j, 0], <long long>index[j, 1])
-    return out
+            sources[p] = (target, <long long>index[j, 0], <long long>index[j, 1])
+
+
+def place(list sources, const int64_t[::1] pos, const uint64_t[:, ::1] ent, bytes buf, long long base):
+    """``sources[pos[i]] = (buf, ent[i, 0] - base, ent[i, 1])``: inner chunks whose bytes
+    lie in ``buf`` (a shard, or a range of one starting at ``base``), for the read kernel
+    (which checks each range against ``buf`` before touching it)."""
+    cdef Py_ssize_t i, m = pos.shape[0], n = len(sources)
+    if ent.shape[0] != m:
+        raise ValueError("place: positions and index entries differ in length")
+    for i in range(m):
+        if pos[i] < 0 or pos[i] >= n:
+            raise IndexError("place: position outside the sources")
+        sources[pos[i]] = (buf, <long long>ent[i, 0] - base, <long long>ent[i, 1])
