@@ -11,6 +11,8 @@ from libc.stdint cimport int64_t, uint8_t, uint64_t
 
 import numpy as np
 
+from chunkzip._ext.odometer cimport odometer_next
+
 cdef enum:
     MAXDIM = 64
 
@@ -41,6 +43,7 @@ def box_shards(list chunk_ids, tuple per, tuple shape, tuple chunks):
     cdef int64_t rend[MAXDIM]
     cdef int64_t rsh[MAXDIM]
     cdef int64_t odo[MAXDIM]
+    cdef int64_t zero[MAXDIM]
     cdef int64_t ridx[MAXDIM]
     cdef const int64_t *ip[MAXDIM]
     cdef int64_t n = 1, k, j, r, m, acc, p, q, sh, c
@@ -80,16 +83,11 @@ def box_shards(list chunk_ids, tuple per, tuple shape, tuple chunks):
     cdef int64_t[:, ::1] combo = combo_a
     for d in range(ndim):
         odo[d] = 0
+        zero[d] = 0
     for k in range(n):  # the product's chunks in C order
         for d in range(ndim):
             combo[k, d] = first[d] + odo[d]
-        d = ndim - 1
-        while d >= 0:
-            odo[d] += 1
-            if odo[d] < cnt[d]:
-                break
-            odo[d] = 0
-            d -= 1
+        odometer_next(odo, zero, cnt, ndim)
     # runs of one shard along each dimension (ids ascend, so each shard is one run)
     runs = []
     for d in range(ndim):
@@ -125,14 +123,7 @@ def box_shards(list chunk_ids, tuple per, tuple shape, tuple chunks):
         loc_a = np.empty(m, np.int64)
         _fill_group(ndim, rstart, rend, rsh, pdim, cstr, lstr, ip, pos_a, loc_a)
         groups.append((tuple(sc), pos_a, loc_a, whole))
-        d = ndim - 1
-        while d >= 0:
-            ridx[d] += 1
-            if ridx[d] < nruns[d]:
-                break
-            ridx[d] = 0
-            d -= 1
-        if d < 0:
+        if not odometer_next(ridx, zero, nruns, ndim):
             break
     return combo_a, groups
 
@@ -155,13 +146,7 @@ cdef void _fill_group(int ndim, const int64_t *rstart, const int64_t *rend, cons
             l += (ip[d][j] - rsh[d] * pdim[d]) * lstr[d]
         pos[k] = p
         loc[k] = l
-        d = ndim - 1
-        while d >= 0:
-            odo[d] += 1
-            if odo[d] < rend[d]:
-                break
-            odo[d] = rstart[d]
-            d -= 1
+        odometer_next(odo, rstart, rend, ndim)
 
 
 def place_located(list sources, pos, const int64_t[::1] loc, const uint64_t[:, ::1] index,

@@ -32,6 +32,8 @@ from posix.unistd cimport close as c_close, unlink, write as c_write
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_Check, PyBytes_GET_SIZE
 
+from chunkzip._ext.odometer cimport odometer_next
+
 cdef extern from "<stdio.h>" nogil:
     int rename(const char *old, const char *new)
     int snprintf(char *s, size_t n, const char *fmt, ...)
@@ -385,6 +387,7 @@ cdef int64_t _assemble_shard(const Layout *L, const Encoding *E, const uint8_t *
     cdef const uint8_t *enc
     cdef int64_t j, n, pos
     cdef int64_t idx[MAXDIM]
+    cdef int64_t zero[MAXDIM]
     cdef int64_t ext[MAXDIM]
     cdef int d
     cdef bint empty
@@ -395,6 +398,7 @@ cdef int64_t _assemble_shard(const Layout *L, const Encoding *E, const uint8_t *
     index = buf if at_start else buf + ninner * (L.nbytes + BLOSC_OVERHEAD)
     for d in range(L.ndim):
         idx[d] = 0
+        zero[d] = 0
     for j in range(ninner):
         csrc = src
         empty = False
@@ -422,13 +426,7 @@ cdef int64_t _assemble_shard(const Layout *L, const Encoding *E, const uint8_t *
             _put_u64(index + 16 * j + 8, <uint64_t>n, big)
             pos += n
             nstored[0] += 1
-        d = L.ndim - 1  # next inner chunk in C order
-        while d >= 0:
-            idx[d] += 1
-            if idx[d] < per[d]:
-                break
-            idx[d] = 0
-            d -= 1
+        odometer_next(idx, zero, per, L.ndim)  # next inner chunk in C order
     if checksum:
         crc = cz_crc32c(0, index, <size_t>(16 * ninner))
         for d in range(4):
