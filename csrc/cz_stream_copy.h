@@ -22,12 +22,13 @@
 #define CZ_HAVE_STREAM 0
 #endif
 
-/* memcpy(dst, src, n), with non-temporal stores for the 16-byte-aligned 64-byte blocks of
- * dst when the row is long enough to have some. */
+/* memcpy(dst, src, n), with non-temporal stores for the whole 64-byte cache lines of dst
+ * when the row covers some: a partly written line would go out in pieces, far slower
+ * than an ordinary store (a 1000-byte row off line boundaries: 9x). */
 static inline void cz_stream_copy(uint8_t *dst, const uint8_t *src, size_t n) {
 #if CZ_HAVE_STREAM
     if (n >= 128) {
-        size_t head = (16 - ((uintptr_t)dst & 15)) & 15, body, i;
+        size_t head = (64 - ((uintptr_t)dst & 63)) & 63, body, i;
         memcpy(dst, src, head);
         dst += head;
         src += head;

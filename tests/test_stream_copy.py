@@ -1,6 +1,6 @@
 """Reads into large outputs copy rows with non-temporal stores (csrc/cz_stream_copy.h).
 
-The streamed copy has its own head (up to 15 bytes to a 16-byte boundary), body (64-byte
+The streamed copy has its own head (up to 63 bytes to a cache-line boundary), body (64-byte
 blocks) and tail (the rest), so it is checked against NumPy on rows of every length and
 every alignment of the output, for plain and sharded arrays; with the threshold at 0 every
 read streams, at its default only outputs of ``STREAM_MIN_BYTES`` do.
@@ -35,7 +35,7 @@ def test_streamed_rows_match_numpy(always_stream, itemsize, rows, cols, inner, s
     np.testing.assert_array_equal(z[...], a)
     sel = np.s_[:, min(lo, cols - 1):max(cols - hi, min(lo, cols - 1) + 1)]
     np.testing.assert_array_equal(z[sel], a[sel])
-    # an output that starts off a 16-byte boundary
+    # an output that starts off a cache-line boundary
     out = np.empty(a.size * itemsize + 3, np.uint8)[3:].view(a.dtype).reshape(a.shape)
     z.get_basic_selection(Ellipsis, out=out)
     np.testing.assert_array_equal(out, a)

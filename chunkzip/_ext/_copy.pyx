@@ -52,10 +52,11 @@ cdef extern from "cz_stream_copy.h" nogil:
     void cz_stream_fence()
 
 #: outputs of at least this many bytes get their copied rows with non-temporal stores
-#: (csrc/cz_stream_copy.h).  Measured on the 2-core dev machine (2 MiB L2, 32 MiB L3): a
-#: 64 MiB read is 15% faster, 16 MiB 30%; at 4 MiB the read is faster but read-then-sum
-#: is even, the caller losing the warm output; below that ordinary stores win
-STREAM_MIN_BYTES = 8 << 20
+#: (csrc/cz_stream_copy.h).  Measured on the 2-core dev machine (1 MiB L2 per core, 32 MiB
+#: L3), medians of read / read-then-sum: 16 MB 4.8 / 7.6 -> 3.5 / 6.3 ms, 4 MB (a
+#: 1000x1000 window) 1.87 / 2.58 -> 1.57 / 2.31, 1 MB 0.77 / 0.90 -> 0.70 / 0.90; at
+#: 256 KiB even, the caller's later pass over the output no faster with ordinary stores
+STREAM_MIN_BYTES = 1 << 20
 
 cdef enum:
     MAXDIM = 64
