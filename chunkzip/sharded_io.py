@@ -304,7 +304,7 @@ def _file_sources(ip: InnerPipeline, item: tuple, files: list) -> list:
     from ._ext import _plan
 
     _plan.place_located(srcs, None, np.ascontiguousarray(loc, np.int64), np.ascontiguousarray(index, np.uint64),
-                        stored.view(np.uint8), f.fd)
+                        np.ascontiguousarray(stored).view(np.uint8), f.fd)
     return srcs
 
 
@@ -392,7 +392,7 @@ def place_whole(ip: InnerPipeline, sources: list, item: tuple, raw: Any) -> None
     from ._ext import _plan
 
     _plan.place_located(sources, np.ascontiguousarray(pos, np.int64), np.ascontiguousarray(loc, np.int64),
-                        np.ascontiguousarray(index, np.uint64), stored.view(np.uint8), raw)
+                        np.ascontiguousarray(index, np.uint64), np.ascontiguousarray(stored).view(np.uint8), raw)
 
 
 def _fetch_whole(ip: InnerPipeline, whole: list, sources: list) -> None:
