@@ -192,6 +192,20 @@ class FaultyHTTPServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
+    def reset(self) -> None:
+        """No faults, no delay, empty logs."""
+        self.faults.clear()
+        self.faults.delay = 0.0
+
+    @contextlib.contextmanager
+    def fresh(self) -> Iterator[None]:
+        """A test's span, with the server :meth:`reset` before it and after it."""
+        self.reset()
+        try:
+            yield
+        finally:
+            self.reset()
+
 
 def _free_port() -> int:
     with socket.socket() as s:

@@ -50,11 +50,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _clean(server):
-    server.faults.clear()
-    server.faults.delay = 0.0
-    with cz.config.set(io_retries=2, io_timeout=10.0):
+    with server.fresh(), cz.config.set(io_retries=2, io_timeout=10.0):
         yield
-    server.faults.clear()
 
 
 @pytest.mark.parametrize("fmt", [2, 3])
