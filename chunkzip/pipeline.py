@@ -342,16 +342,13 @@ def _point_rows(bounds: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.nd
     return sub, elem
 
 
-def product_combo(counts: list[int], ndim: int) -> np.ndarray:
+def product_combo(counts: list[int]) -> np.ndarray:
     """``combo`` of ``_copy.read_product``: per chunk of the Cartesian product (C order)
     of ``counts[d]`` projections per dimension, its projection id along each dimension
-    (ids numbered dimension after dimension)."""
-    nchunks = math.prod(counts)
-    if nchunks == 1:
-        combo = np.zeros((1, ndim), dtype=np.int64)
-        if ndim:
-            combo[0] = np.cumsum([0] + counts[:-1])
-        return combo
+    (ids numbered dimension after dimension); built in ``_ext._plan``."""
+    from ._ext import _plan
+
+    return _plan.product_combo(list(counts))
     combo = np.stack(np.unravel_index(np.arange(nchunks, dtype=np.int64), counts), axis=1)
     combo += np.cumsum([0] + counts[:-1])
     return combo
@@ -609,13 +606,12 @@ class Pipeline:
         from ._ext import _copy
 
         meta = self.meta
-        ndim = len(meta.chunks)
         off, src_idx, dst_idx, run_arr, plen = tables
         counts = [len(c) for c in chunk_ids]
         nchunks = math.prod(counts)
         if nchunks == 0:
             return
-        combo = product_combo(counts, ndim)
+        combo = product_combo(counts)
         keys = self._keys(chunk_ids)
         cshape, cstr = meta.chunks, self.chunk_strides()
         fill = self._fill_bytes

@@ -98,15 +98,14 @@ class InnerPipeline(_pl.Pipeline):
             return super()._run_product(kind, chunk_ids, out, out_strides, tables, indexer)
         from ._ext import _plan
 
-        plan = _plan.box_shards(chunk_ids, self.per, self.meta.shape, self.meta.chunks)
-        if plan is None:  # chunk ids out of order along some dimension
-            combo = _pl.product_combo(counts, len(counts))
+        groups = _plan.box_shards(chunk_ids, self.per, self.meta.shape, self.meta.chunks)
+        if groups is None:  # chunk ids out of order along some dimension
             whole, partial = shard_groups(self, self._keys(chunk_ids))
         else:
-            combo, whole, partial = plan[0], [], []
-            for sc, pos, loc, is_whole in plan[1]:
+            whole, partial = [], []
+            for sc, pos, loc, is_whole in groups:
                 (whole if is_whole else partial).append((self.outer.key(sc), pos, loc))
-        run_local(self, kind, whole, partial, combo, out, out_strides, tables, indexer)
+        run_local(self, kind, whole, partial, _pl.product_combo(counts), out, out_strides, tables, indexer)
 
     def _fallback(self, nfail: int, status: np.ndarray, indexer: Any, out: np.ndarray) -> None:
         # an inner chunk the kernel could not decode: the generic whole-shard path
@@ -345,7 +344,11 @@ def _place_range(sources: list, key: str, plan: tuple, buf: Any) -> None:
     if buf is None or len(buf) != r1 - r0:
         raise ShardIndexError(f"shard {key!r}: inner chunk bytes [{r0}, {r1}) lie past the end of the "
                               "shard (or it changed while read); the shard is truncated or corrupt")
-    _place(sources, pos, ent, buf if isinstance(buf, bytes) else bytes(buf), r0)
+    from ._ext import _plan
+
+    # sources[pos[i]] = (buf, offset of index entry ent[i] within buf, its length)
+    _plan.place(sources, np.ascontiguousarray(pos, np.int64), np.ascontiguousarray(ent, np.uint64),
+                buf if isinstance(buf, bytes) else bytes(buf), r0)
 
 
 def _fetch_partial_batched(ip: InnerPipeline, partial: list, sources: list) -> None:
@@ -423,15 +426,6 @@ def fetch_one(ip: InnerPipeline, coords: tuple[int, ...]) -> tuple | None:
 
 
 _ZERO_POS = np.zeros(1, dtype=np.int64)
-
-
-def _place(sources: list, pos: np.ndarray, ent: np.ndarray, buf: bytes, base: int) -> None:
-    """sources[pos[i]] = (buf, offset of index entry ent[i] - base, its length)."""
-    if len(pos) == 0:
-        return
-    from ._ext import _plan
-
-    _plan.place(sources, np.ascontiguousarray(pos, np.int64), np.ascontiguousarray(ent, np.uint64), buf, base)
 
 
 # ----------------------------------------------------------------------------- splitting

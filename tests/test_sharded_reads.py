@@ -275,9 +275,9 @@ def test_inner_chunks_in_f_order_read_through_every_box_path(tmp_path, order):
 @settings(max_examples=200, deadline=None)
 @given(layout=_layout(), data=st.data())
 def test_box_plan_same_as_shard_groups(layout, data):
-    """_plan.box_shards groups the product of per-dimension inner chunk ids (and numbers
-    its chunks) exactly as shard_groups and product_combo do from the listed coordinates;
-    ids out of order are left to them (None)."""
+    """_plan.box_shards groups the product of per-dimension inner chunk ids exactly as
+    shard_groups does from the listed coordinates, and product_combo numbers its chunks
+    as NumPy's C-order unravelling does; ids out of order are left to shard_groups (None)."""
     from chunkzip import pipeline, sharded_io
     from chunkzip._ext import _plan
 
@@ -288,9 +288,11 @@ def test_box_plan_same_as_shard_groups(layout, data):
     ids = [sorted(data.draw(st.sets(st.integers(0, g - 1), min_size=1, max_size=g))) for g in grid]
     if data.draw(st.booleans()):
         ids = [np.asarray(x, dtype=np.int64) for x in ids]
-    combo, groups = _plan.box_shards(ids, ip.per, ip.meta.shape, ip.meta.chunks)
+    groups = _plan.box_shards(ids, ip.per, ip.meta.shape, ip.meta.chunks)
     counts = [len(x) for x in ids]
-    np.testing.assert_array_equal(combo, pipeline.product_combo(counts, len(counts)))
+    want_combo = np.stack(np.unravel_index(np.arange(np.prod(counts)), counts), axis=1) \
+        + np.cumsum([0] + counts[:-1])
+    np.testing.assert_array_equal(pipeline.product_combo(counts), want_combo)
     whole, partial = sharded_io.shard_groups(ip, ip._keys(ids))
 
     def norm(items):
@@ -325,3 +327,15 @@ def test_place_located_matches_index():
         _plan.place_located([None], np.array([1], np.int64), np.array([0], np.int64), index, stored, 3)
     _plan.place(srcs, np.array([1], np.int64), index[2:], b"cd", 4)
     assert srcs[1] == (b"cd", 16, 7)
+
+
+@pytest.mark.parametrize("counts", [[], [1], [3], [2, 1, 4], [1, 1], [5, 0, 2]])
+def test_product_combo_edge_counts(counts):
+    from chunkzip import pipeline
+
+    got = pipeline.product_combo(counts)
+    n = int(np.prod(counts)) if counts else 1
+    assert got.shape == (n, len(counts)) and got.dtype == np.int64
+    if n and counts:
+        want = np.stack(np.unravel_index(np.arange(n), counts), axis=1) + np.cumsum([0] + counts[:-1])
+        np.testing.assert_array_equal(got, want)

@@ -17,36 +17,60 @@ cdef enum:
     MAXDIM = 64
 
 
+def product_combo(list counts):
+    """``combo`` of ``_copy.read_product``: per chunk of the Cartesian product (C order) of
+    ``counts[d]`` projections along each dimension, its projection id along each
+    dimension (ids numbered dimension after dimension); (nchunks, ndim) int64."""
+    cdef int ndim = len(counts), d
+    cdef int64_t cnt[MAXDIM]
+    cdef int64_t first[MAXDIM]
+    cdef int64_t odo[MAXDIM]
+    cdef int64_t zero[MAXDIM]
+    cdef int64_t n = 1, k
+    if ndim > MAXDIM:
+        raise ValueError("product_combo: too many dimensions")
+    for d in range(ndim):
+        cnt[d] = counts[d]
+        if cnt[d] < 0:
+            raise ValueError("product_combo: negative count")
+        first[d] = 0 if d == 0 else first[d - 1] + cnt[d - 1]
+        odo[d] = 0
+        zero[d] = 0
+        n *= cnt[d]
+    combo_a = np.empty((n, ndim), np.int64)
+    cdef int64_t[:, ::1] combo = combo_a
+    for k in range(n):  # the product's chunks in C order
+        for d in range(ndim):
+            combo[k, d] = first[d] + odo[d]
+        odometer_next(odo, zero, cnt, ndim)
+    return combo_a
+
+
 def box_shards(list chunk_ids, tuple per, tuple shape, tuple chunks):
     """The inner chunks of the product (C order) of ``chunk_ids[d]`` (ascending inner
     chunk ids along dimension d), grouped by shard.
 
     ``per``: inner chunks per shard along each dimension; ``shape`` the array shape,
-    ``chunks`` the inner chunk shape.  Returns ``(combo, groups)``: ``combo`` (nchunks,
-    ndim) int64, the projection id of each chunk of the product along each dimension
-    (numbered dimension after dimension, as ``_copy.read_product`` takes them), and per
-    shard touched ``(shard coords, pos, loc, whole)``: the positions of its inner chunks
-    in the product, their C-order positions in the shard (int64 arrays, ascending
-    ``pos``), and whether they are all of the shard's inner chunks that lie inside the
-    array.  None when some ``chunk_ids[d]`` does not strictly ascend (the caller groups
-    such selections itself).
+    ``chunks`` the inner chunk shape.  Returns per shard touched ``(shard coords, pos,
+    loc, whole)``: the positions of its inner chunks in the product (as
+    :func:`product_combo` numbers them), their C-order positions in the shard (int64
+    arrays, ascending ``pos``), and whether they are all of the shard's inner chunks that
+    lie inside the array.  None when some ``chunk_ids[d]`` does not strictly ascend (the
+    caller groups such selections itself).
     """
     cdef int ndim = len(chunk_ids), d
     cdef int64_t cnt[MAXDIM]
     cdef int64_t pdim[MAXDIM]
-    cdef int64_t first[MAXDIM]
     cdef int64_t cstr[MAXDIM]
     cdef int64_t lstr[MAXDIM]
-    cdef int64_t valid[MAXDIM]
     cdef int64_t nruns[MAXDIM]
     cdef int64_t rstart[MAXDIM]
     cdef int64_t rend[MAXDIM]
     cdef int64_t rsh[MAXDIM]
-    cdef int64_t odo[MAXDIM]
     cdef int64_t zero[MAXDIM]
     cdef int64_t ridx[MAXDIM]
     cdef const int64_t *ip[MAXDIM]
-    cdef int64_t n = 1, k, j, r, m, acc, p, q, sh, c
+    cdef int64_t j, m, acc, valid, sh, c
     cdef const int64_t[::1] v
     if ndim < 1 or ndim > MAXDIM or len(per) != ndim or len(shape) != ndim or len(chunks) != ndim:
         raise ValueError("box_shards: dimensions disagree")
@@ -57,7 +81,7 @@ def box_shards(list chunk_ids, tuple per, tuple shape, tuple chunks):
         keep.append(a)
         cnt[d] = v.shape[0]
         if cnt[d] == 0:
-            return np.zeros((0, ndim), np.int64), []
+            return []
         ip[d] = &v[0]
         pdim[d] = per[d]
         c = chunks[d]
@@ -68,8 +92,6 @@ def box_shards(list chunk_ids, tuple per, tuple shape, tuple chunks):
                 return None
         if ip[d][0] < 0 or ip[d][cnt[d] - 1] * c >= shape[d]:
             raise ValueError("box_shards: chunk id outside the array")
-        first[d] = 0 if d == 0 else first[d - 1] + cnt[d - 1]
-        n *= cnt[d]
     # C-order strides of the product and of the inner grid of a shard
     acc = 1
     for d in range(ndim - 1, -1, -1):
@@ -79,15 +101,6 @@ def box_shards(list chunk_ids, tuple per, tuple shape, tuple chunks):
     for d in range(ndim - 1, -1, -1):
         lstr[d] = acc
         acc *= pdim[d]
-    combo_a = np.empty((n, ndim), np.int64)
-    cdef int64_t[:, ::1] combo = combo_a
-    for d in range(ndim):
-        odo[d] = 0
-        zero[d] = 0
-    for k in range(n):  # the product's chunks in C order
-        for d in range(ndim):
-            combo[k, d] = first[d] + odo[d]
-        odometer_next(odo, zero, cnt, ndim)
     # runs of one shard along each dimension (ids ascend, so each shard is one run)
     runs = []
     for d in range(ndim):
@@ -103,6 +116,7 @@ def box_shards(list chunk_ids, tuple per, tuple shape, tuple chunks):
         runs.append(rl)
         nruns[d] = len(rl)
         ridx[d] = 0
+        zero[d] = 0
     groups = []
     while True:
         m = 1
@@ -115,9 +129,8 @@ def box_shards(list chunk_ids, tuple per, tuple shape, tuple chunks):
             m *= rend[d] - rstart[d]
             # inner chunks of this shard inside the array along d
             c = chunks[d]
-            q = (shape[d] - sh * pdim[d] * c + c - 1) // c
-            valid[d] = q if q < pdim[d] else pdim[d]
-            if rend[d] - rstart[d] != valid[d]:
+            valid = (shape[d] - sh * pdim[d] * c + c - 1) // c
+            if rend[d] - rstart[d] != (valid if valid < pdim[d] else pdim[d]):
                 whole = False
         pos_a = np.empty(m, np.int64)
         loc_a = np.empty(m, np.int64)
@@ -125,7 +138,7 @@ def box_shards(list chunk_ids, tuple per, tuple shape, tuple chunks):
         groups.append((tuple(sc), pos_a, loc_a, whole))
         if not odometer_next(ridx, zero, nruns, ndim):
             break
-    return combo_a, groups
+    return groups
 
 
 cdef void _fill_group(int ndim, const int64_t *rstart, const int64_t *rend, const int64_t *rsh,
